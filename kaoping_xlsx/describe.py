@@ -1,0 +1,61 @@
+"""Rules and fields in words, as plain-text tables a console shows aligned (Chinese is two cells wide)."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Sequence
+
+from .rules import Rules, fmt
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Left-aligned columns separated by two spaces; the last column is not padded."""
+    cells = [[str(c) for c in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(display_width(r[i]) for r in cells) for i in range(len(headers))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append("  ".join(_pad(c, w) for c, w in zip(row[:-1], widths)) + "  " + row[-1])
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def rules_rows(rules: Rules) -> list[dict]:
+    """One row per clause: section, clause, item, points, kind, method in words."""
+    return [
+        {"section": s.name, "clause": c.id, "item": c.name, "max": c.points_words(), "kind": c.kind,
+         "method": c.method(), "applies_to": [t for t in rules.unit_types if c.applies(t)]}
+        for s in rules.sections for c in s.clauses
+    ]
+
+
+def rules_table(rules: Rules) -> str:
+    out = [f"{rules.title}（规则编号 {rules.id}，指纹 {rules.fingerprint}）", ""]
+    for s in rules.sections:
+        extra = "，可标注“不适用”并折算为百分制" if s.allow_not_applicable else ""
+        out.append(f"{s.id} {s.name}（满分{fmt(s.max)}分，填报：{s.office or '—'}{extra}）")
+        out.append(text_table(["条款", "项目", "分值", "计分方法"],
+                              [[c.id, c.name, c.points_words(), c.method()] for c in s.clauses]))
+        if s.grades:
+            out.append("等次：" + "；".join(g.words() for g in s.grades))
+        if s.downgrades:
+            out.append("降档：" + "；".join(t.words() for t in s.downgrades))
+        out.append("")
+    weights = "，".join(f"{s.name}{fmt(rules.weights[s.id])}" for s in rules.sections)
+    out.append(f"总分：所参加部分的加权平均（权重 {weights}，按参加的部分重新归一）；"
+               f"显示与排名保留{rules.decimals}位小数，四舍五入")
+    return "\n".join(out)
+
+
+def fields_table(catalog: Sequence[dict]) -> str:
+    return text_table(["工作表", "列", "键", "条款", "名称", "类型", "允许的值"],
+                      [[f["sheet"], f["column"], f["key"], f["clause"], f["label"], f["type"], f["allowed"]]
+                       for f in catalog])

@@ -1,0 +1,269 @@
+"""The scoring engine: pure, column-wise, no file I/O.
+
+Input is one table per section (rows: units, columns: field keys, values normalised by the reader),
+output is per unit and clause: points, deduction, failed veto, explanation; section totals, grades,
+降档 reasons, ranks and the overall weighted total. Arithmetic is exact (Decimal at high precision);
+rounding happens only for display and ranking (:func:`rounded`).
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .rules import NA, Clause, Rules, Section, Trigger, fmt
+
+ZERO = Decimal(0)
+OK = "ok"
+INCOMPLETE = "数据不完整"
+NOT_ASSESSED = "不参加"
+NOT_FOR_TYPE = "—"
+_PRECISION = 60
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit on the assessment list: its name, type and the sections it takes part in."""
+
+    name: str
+    type: str
+    sections: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClauseResult:
+    """One clause for every unit (arrays aligned with the unit list; None where not scored)."""
+
+    clause: Clause
+    points: np.ndarray  # Decimal or None
+    deduction: np.ndarray  # Decimal or None
+    veto: np.ndarray  # bool
+    text: np.ndarray  # str: explanation, 不适用, — (not for this type) or "" (not scored)
+    not_applicable: np.ndarray  # bool: marked 不适用
+
+
+@dataclass(frozen=True)
+class SectionResult:
+    section: Section
+    status: np.ndarray  # OK / INCOMPLETE / NOT_ASSESSED
+    clauses: tuple[ClauseResult, ...]
+    earned: np.ndarray  # Decimal or None: points before rescaling (bonus included)
+    applicable_max: np.ndarray  # Decimal or None
+    total: np.ndarray  # Decimal or None: the section score (百分制 after 不适用 rescaling)
+    rank: np.ndarray  # int or None
+    grade: np.ndarray  # str ("" where no grade)
+    downgrade: np.ndarray  # tuple[str, ...] of reasons
+    failed_vetoes: np.ndarray  # tuple[str, ...] of clause labels
+
+
+@dataclass(frozen=True)
+class Result:
+    rules: Rules
+    units: tuple[Unit, ...]
+    sections: Mapping[str, SectionResult]
+    total: np.ndarray  # Decimal or None
+    complete: np.ndarray  # bool: every section the unit takes part in has a score
+    rank: np.ndarray  # int or None
+    downgrade: np.ndarray  # tuple[str, ...]
+    failed_vetoes: np.ndarray  # tuple[str, ...]
+
+    def summary(self) -> pd.DataFrame:
+        """One row per unit, for printing and tests: totals rounded for display, statuses, ranks."""
+        data = {"单位": [u.name for u in self.units], "类型": [u.type for u in self.units]}
+        for sid, sr in self.sections.items():
+            data[sr.section.name] = [
+                rounded(t, self.rules.decimals) if s == OK else s for t, s in zip(sr.total, sr.status)]
+        data["总分"] = [rounded(t, self.rules.decimals) if t is not None else INCOMPLETE for t in self.total]
+        data["名次"] = list(self.rank)
+        data["降档"] = ["；".join(r) for r in self.downgrade]
+        data["否决项"] = ["；".join(v) for v in self.failed_vetoes]
+        return pd.DataFrame(data)
+
+
+def rounded(value: Decimal | None, decimals: int = 2) -> Decimal | None:
+    """Display and ranking rounding: half-up (四舍五入) to ``decimals`` places."""
+    if value is None:
+        return None
+    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def ranks(values: np.ndarray, eligible: np.ndarray, decimals: int) -> np.ndarray:
+    """Competition ranks (1, 1, 3) on values rounded for display, descending; None where not eligible."""
+    out = np.full(len(values), None, dtype=object)
+    idx = np.flatnonzero(eligible)
+    if len(idx) == 0:
+        return out
+    keys = pd.Series([int(rounded(values[i], decimals).scaleb(decimals)) for i in idx])
+    out[idx] = keys.rank(method="min", ascending=False).astype(int).tolist()
+    return out
+
+
+def score(rules: Rules, units: Sequence[Unit], inputs: Mapping[str, pd.DataFrame],
+          blocked: Mapping[str, Iterable[str]] | None = None) -> Result:
+    """Score every unit on every section it takes part in.
+
+    ``inputs[section_id]`` has one row per unit (index: unit name) and one column per field key, each
+    value normalised (bool, int, Decimal, str) or None when blank. Units missing from a section's table,
+    with a required value missing, or listed in ``blocked[section_id]`` (the reader found an error in
+    their row) are 数据不完整 for that section.
+    """
+    units = tuple(units)
+    blocked = blocked or {}
+    with decimal.localcontext() as ctx:
+        ctx.prec = _PRECISION
+        ctx.rounding = decimal.ROUND_HALF_EVEN
+        sections = {
+            s.id: _score_section(rules, s, units, inputs.get(s.id), set(blocked.get(s.id, ())))
+            for s in rules.sections
+        }
+        return _overall(rules, units, sections)
+
+
+def _aligned(frame: pd.DataFrame | None, names: list[str], keys: list[str]) -> tuple[dict, np.ndarray]:
+    """Columns of ``frame`` re-indexed to the unit list, as object arrays; plus which units had a row."""
+    n = len(names)
+    if frame is None or frame.empty and len(frame.index) == 0:
+        return {k: np.full(n, None, dtype=object) for k in keys}, np.zeros(n, bool)
+    if not frame.index.is_unique:
+        raise ValueError("each unit may appear only once in a section table")
+    positions = pd.Index(frame.index).get_indexer(names)
+    present = positions >= 0
+    columns = {}
+    for key in keys:
+        out = np.full(n, None, dtype=object)
+        if key in frame.columns:
+            values = frame[key].to_numpy(dtype=object)
+            out[present] = values[positions[present]]
+            out[pd.isna(out)] = None
+        columns[key] = out
+    return columns, present
+
+
+def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], frame: pd.DataFrame | None,
+                   blocked: set[str]) -> SectionResult:
+    n = len(units)
+    names = [u.name for u in units]
+    types = np.array([u.type for u in units], dtype=object)
+    takes_part = np.array([section.id in u.sections for u in units], dtype=bool)
+    columns, present = _aligned(frame, names, [f.key for f in section.fields])
+    usable = takes_part & present & ~np.isin(np.array(names, dtype=object), list(blocked))
+
+    # Which clauses each unit is scored on: its type's items, less those marked 不适用.
+    applies = {c.id: np.array([c.applies(t) for t in types], dtype=bool) for c in section.clauses}
+    marked_na = {c.id: np.zeros(n, bool) for c in section.clauses}
+    if section.allow_not_applicable:
+        for c in section.clauses:
+            marked_na[c.id] = np.array([v is True for v in columns[f"{c.id}.na"]], dtype=bool) & applies[c.id]
+    scored_any = np.zeros(n, bool)
+    complete = usable.copy()
+    for c in section.clauses:
+        needed = applies[c.id] & ~marked_na[c.id]
+        if not c.is_bonus:
+            scored_any |= needed
+        for f in c.fields:
+            if f.required and f.type != NA:
+                complete &= ~(needed & (columns[f.key] == None))  # noqa: E711 (element-wise)
+    for f in section.inputs:
+        complete &= columns[f.key] != None  # noqa: E711
+    complete &= scored_any
+
+    status = np.where(takes_part, np.where(complete, OK, INCOMPLETE), NOT_ASSESSED).astype(object)
+    earned = np.full(n, None, dtype=object)
+    earned[complete] = ZERO
+    applicable_max = np.full(n, None, dtype=object)
+    applicable_max[complete] = ZERO
+    vetoes = [[] for _ in range(n)]
+    results = []
+    for c in section.clauses:
+        rows = np.flatnonzero(complete & applies[c.id] & ~marked_na[c.id])
+        points = np.full(n, None, dtype=object)
+        deduction = np.full(n, None, dtype=object)
+        veto = np.zeros(n, bool)
+        text = np.full(n, "", dtype=object)
+        text[~applies[c.id]] = NOT_FOR_TYPE
+        text[marked_na[c.id] & takes_part] = "不适用"
+        if len(rows):
+            maxima = np.array([c.maxima[t] for t in types[rows]], dtype=object)
+            scored = c.score({f.key: columns[f.key][rows] for f in c.fields}, maxima)
+            points[rows] = scored.points
+            deduction[rows] = ZERO if c.is_bonus else np.where(maxima > scored.points, maxima - scored.points, ZERO)
+            veto[rows] = scored.veto
+            text[rows] = scored.text
+            earned[rows] = earned[rows] + scored.points
+            if not c.is_bonus:
+                applicable_max[rows] = applicable_max[rows] + maxima
+            for i in rows[scored.veto.astype(bool)]:
+                vetoes[i].append(f"{c.id} {c.name}")
+        results.append(ClauseResult(c, points, deduction, veto, text, marked_na[c.id]))
+
+    total = np.full(n, None, dtype=object)
+    rows = np.flatnonzero(complete)
+    if len(rows):
+        bonus = np.full(len(rows), ZERO, dtype=object)
+        for r in results:
+            if r.clause.is_bonus:
+                got = r.points[rows]
+                bonus = bonus + np.where(got == None, ZERO, got)  # noqa: E711
+        # 百分制: earned ÷ applicable max × section max (exact when nothing was marked 不适用).
+        total[rows] = (earned[rows] - bonus) * section.max / applicable_max[rows] + bonus
+    grade = np.full(n, "", dtype=object)
+    if section.grades:
+        grade[rows] = [section.grade_of(t) for t in total[rows]]
+    downgrade = _downgrades(section.downgrades, columns, total, takes_part & present, rules.decimals)
+    failed = np.empty(n, dtype=object)
+    failed[:] = [tuple(v) for v in vetoes]
+    return SectionResult(section, status, tuple(results), earned, applicable_max, total,
+                         ranks(total, complete, rules.decimals), grade, downgrade, failed)
+
+
+def _downgrades(triggers: tuple[Trigger, ...], columns: dict, total: np.ndarray, returned: np.ndarray,
+                decimals: int) -> np.ndarray:
+    """Every 降档 reason that fires, per unit; a trigger whose input is blank does not fire."""
+    n = len(total)
+    reasons = [[] for _ in range(n)]
+    for t in triggers:
+        if t.kind == "score_below":
+            for i in np.flatnonzero(returned):
+                if total[i] is not None and total[i] < t.threshold:
+                    reasons[i].append(f"{t.reason}（{fmt(rounded(total[i], decimals))}分）")
+            continue
+        values = columns[t.input]
+        for i in np.flatnonzero(returned):
+            v = values[i]
+            if t.kind == "count_at_least" and v is not None and v >= t.threshold:
+                reasons[i].append(f"{t.reason}{v}次")
+            elif t.kind == "is_yes" and v is True:
+                reasons[i].append(t.reason)
+    out = np.empty(n, dtype=object)
+    out[:] = [tuple(r) for r in reasons]
+    return out
+
+
+def _overall(rules: Rules, units: tuple[Unit, ...], sections: Mapping[str, SectionResult]) -> Result:
+    """Weighted mean over the sections each unit takes part in, renormalised to their weights."""
+    n = len(units)
+    weighted = np.full(n, ZERO, dtype=object)
+    weights = np.full(n, ZERO, dtype=object)
+    complete = np.ones(n, bool)
+    for sid, sr in sections.items():
+        takes = sr.status != NOT_ASSESSED
+        ok = sr.status == OK
+        complete &= ~takes | ok
+        w = rules.weights[sid]
+        weights = weights + np.where(takes, w, ZERO)
+        weighted = weighted + np.where(ok, sr.total, ZERO) * w
+    complete &= weights > ZERO
+    total = np.full(n, None, dtype=object)
+    rows = np.flatnonzero(complete)
+    total[rows] = weighted[rows] / weights[rows]
+    downgrade = np.empty(n, dtype=object)
+    downgrade[:] = [sum((sr.downgrade[i] for sr in sections.values()), ()) for i in range(n)]
+    failed = np.empty(n, dtype=object)
+    failed[:] = [sum((sr.failed_vetoes[i] for sr in sections.values()), ()) for i in range(n)]
+    return Result(rules, units, dict(sections), total, complete, ranks(total, complete, rules.decimals),
+                  downgrade, failed)
