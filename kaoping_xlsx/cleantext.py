@@ -1,0 +1,23 @@
+"""Text from inputs on its way into an output workbook: printable, bounded, never a formula or link.
+
+Callers write the result with xlsxwriter's ``write_string`` (or openpyxl with ``data_type="s"``) so
+that ``=HYPERLINK(...)``, ``+1``, ``@x`` or ``http://...`` stay plain text; this function makes the
+text itself safe to store: no control characters that break the XML, no cell over Excel's limit.
+"""
+
+from __future__ import annotations
+
+import re
+
+EXCEL_CELL_LIMIT = 32_767
+CUT_NOTE = "…（内容过长，已截断）"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(value: object, limit: int = EXCEL_CELL_LIMIT) -> str:
+    """Any value as storable text: control characters dropped, cut with a note past ``limit``."""
+    text = "" if value is None else str(value)
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if len(text) > limit:
+        text = text[: limit - len(CUT_NOTE)] + CUT_NOTE
+    return text
