@@ -1,0 +1,324 @@
+"""One table-driven test per clause of the spec (shared/spec/scoring-rules.md).
+
+Every row starts from full marks (engine_helpers.full_marks_row) and states only what it changes; the
+expected points are worked out by hand from the clause's rule, written next to the row.
+"""
+
+from decimal import Decimal
+
+import pytest
+
+from engine_helpers import DEPT, RULES, TOWN, D, score_one
+
+p = pytest.param
+Y, N = True, False
+
+
+def check(unit_type, section_id, clause_id, overrides, points, text=None, veto=False):
+    one = score_one(RULES, unit_type, section_id, overrides)
+    assert one.status == "ok"
+    assert one.points(clause_id) == points
+    assert one.veto(clause_id) is veto
+    top = RULES.section(section_id).clauses[[c.id for c in RULES.section(section_id).clauses].index(clause_id)]
+    if not top.is_bonus:
+        assert one.clause(clause_id).deduction[0] == max(top.maxima[unit_type] - points, 0)
+    if text is not None:
+        assert text in one.text(clause_id), one.text(clause_id)
+    return one
+
+
+# ---------------------------------------------------------------- 1 政务公开
+
+ITEMS_1_1 = ["group", "agency", "staff", "meeting", "plan", "summary"]
+
+
+@pytest.mark.parametrize("missing, points, text", [
+    p([], 6, "6项齐全，得6分", id="1.1 all six: 6"),
+    p(["meeting"], 5, "缺1项（召开专题会议）×1分=扣1分，得5分", id="1.1 one 否: 6-1=5"),
+    p(["group", "plan", "summary"], 3, "扣3分，得3分", id="1.1 three 否: 6-3=3"),
+    p(ITEMS_1_1, 0, "扣6分，得0分", id="1.1 all 否: 6-6=0"),
+])
+def test_1_1_checklist(missing, points, text):
+    check(DEPT, "1", "1.1", {f"1.1.{k}": False for k in missing}, D(points), text)
+
+
+@pytest.mark.parametrize("done, points, veto", [
+    p(Y, 2, False, id="1.2.1 是: 2"),
+    p(N, 0, True, id="1.2.1 否: 0, failed veto"),
+])
+def test_1_2_1_veto(done, points, veto):
+    one = check(DEPT, "1", "1.2.1", {"1.2.1.report": done}, D(points), veto=veto)
+    assert one.section.failed_vetoes[0] == (("1.2.1 年度报告",) if veto else ())
+    assert one.result.failed_vetoes[0] == one.section.failed_vetoes[0]
+
+
+@pytest.mark.parametrize("missed, leak, points, text, veto", [
+    p(0, N, 30, "无扣分，得30分", False, id="1.2.2 none missed: 30"),
+    p(3, N, 24, "漏报3条×2分=扣6分，得24分", False, id="1.2.2 3 missed: 30-6=24"),
+    p(14, N, 2, "漏报14条×2分=扣28分，得2分", False, id="1.2.2 14 missed: 30-28=2"),
+    p(15, N, 0, "漏报15条×2分=扣30分，得0分", False, id="1.2.2 15 missed: exactly 0"),
+    p(16, N, 0, "漏报16条×2分=扣32分，扣完为止，得0分", False, id="1.2.2 16 missed: floor 0 (扣完为止)"),
+    p(0, Y, 0, "泄密", True, id="1.2.2 泄密 with nothing missed: 0 and failed veto"),
+    p(5, Y, 0, "泄密", True, id="1.2.2 泄密 and 5 missed: 0 and failed veto"),
+])
+def test_1_2_2_deduction_and_leak(missed, leak, points, text, veto):
+    one = check(DEPT, "1", "1.2.2", {"1.2.2.missed": missed, "1.2.2.leak": leak}, D(points), text, veto)
+    assert ("1.2.2 主动公开" in one.section.failed_vetoes[0]) is veto
+
+
+@pytest.mark.parametrize("done, points", [
+    p(Y, 5, id="1.2.3 是: 5"),
+    p(N, 0, id="1.2.3 否: 0 (no veto)"),
+])
+def test_1_2_3_all_or_nothing(done, points):
+    check(DEPT, "1", "1.2.3", {"1.2.3.done": done}, D(points))
+
+
+@pytest.mark.parametrize("times, points", [
+    p(0, 0, id="1.3 no study: 0"),
+    p(1, 5, id="1.3 one study: 5"),
+    p(4, 5, id="1.3 four studies: 5"),
+])
+def test_1_3_at_least_once(times, points):
+    check(DEPT, "1", "1.3", {"1.3.study": times}, D(points))
+
+
+@pytest.mark.parametrize("done, points, veto", [
+    p(Y, 40, False, id="1.4 是: 40"),
+    p(N, 0, True, id="1.4 否: 0, failed veto"),
+])
+def test_1_4_veto(done, points, veto):
+    one = check(DEPT, "1", "1.4", {"1.4.ontime": done}, D(points), veto=veto)
+    # 1.4 alone failing still leaves 60 of 100 (6+2+30+5+5+12).
+    assert one.total == (60 if veto else 100)
+    assert one.result.failed_vetoes[0] == (("1.4 日常工作、材料报送",) if veto else ())
+
+
+def months(*counts):
+    return {f"1.5.m{m}": c for m, c in enumerate(counts, 1)}
+
+
+@pytest.mark.parametrize("counts, points, text", [
+    p([1] * 12, 12, "每月均已报送，得12分", id="1.5 one a month: 12"),
+    p([3] * 12, 12, None, id="1.5 three a month: 12"),
+    p([12] + [0] * 11, 1, "11个月未达标", id="1.5 all 12 in January: 12-11=1"),
+    p([1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1], 10, "2个月未达标（3月、11月）×1分=扣2分，得10分",
+      id="1.5 March and November empty: 12-2=10"),
+    p([0] * 12, 0, "扣12分，得0分", id="1.5 nothing sent: 0"),
+])
+def test_1_5_monthly_minimum(counts, points, text):
+    check(DEPT, "1", "1.5", months(*counts), D(points), text)
+
+
+# ---------------------------------------------------------------- 2 放管服
+
+@pytest.mark.parametrize("hits, points", [
+    p({}, 5, id="2.1 none: 5"),
+    p({"leader": Y}, 4, id="2.1 主要领导未亲自: 5-1=4"),
+    p({"lagging": Y}, 3, id="2.1 推进滞后: 5-2=3"),
+    p({"group": Y, "office": Y}, 3, id="2.1 two -1 conditions: 5-2=3"),
+    p({"leader": Y, "group": Y, "office": Y, "lagging": Y}, 0, id="2.1 all four: 5-5=0"),
+])
+def test_2_1_conditions(hits, points):
+    check(DEPT, "2", "2.1", {f"2.1.{k}": v for k, v in hits.items()}, D(points))
+
+
+@pytest.mark.parametrize("status, points", [
+    p("未出台", 0, id="2.2 未出台: 0"),
+    p("已出台未落实", 3, id="2.2 已出台未落实: 5-2=3"),
+    p("已出台并落实", 5, id="2.2 已出台并落实: 5"),
+])
+def test_2_2_three_states(status, points):
+    check(DEPT, "2", "2.2", {"2.2.status": status}, D(points), f"{status}，得{points}分")
+
+
+@pytest.mark.parametrize("publicised, late, points", [
+    p(Y, 0, 10, id="2.3 publicised, on time: 10"),
+    p(N, 0, 5, id="2.3 not publicised: 10-5=5"),
+    p(Y, 2, 6, id="2.3 2 late: 10-4=6"),
+    p(N, 2, 1, id="2.3 not publicised, 2 late: 10-5-4=1"),
+    p(N, 3, 0, id="2.3 not publicised, 3 late: 10-5-6<0 → 0"),
+    p(Y, 5, 0, id="2.3 5 late: 10-10=0"),
+    p(Y, 9, 0, id="2.3 9 late: floor 0"),
+])
+def test_2_3_publicity_and_late_reports(publicised, late, points):
+    check(DEPT, "2", "2.3", {"2.3.publicised": publicised, "2.3.late": late}, D(points))
+
+
+@pytest.mark.parametrize("clause_id, per, top, count", [
+    p(cid, per, top, n, id=f"{cid} {n}×{per} of {top}")
+    for cid, per, top in [("2.4", 2, 10), ("2.5", D("2.5"), 5), ("2.8", 5, 10), ("2.9", 5, 10),
+                          ("2.10", 5, 15)]
+    for n in (0, 1, 2, 3, 5, 8)
+])
+def test_2_per_count_floor(clause_id, per, top, count):
+    # 2.4/2.5/2.8/2.9/2.10: max − per × count, floor 0 (扣完为止).
+    expected = max(D(top) - D(per) * count, D(0))
+    check(DEPT, "2", clause_id, {f"{clause_id}.faults": count}, expected)
+
+
+@pytest.mark.parametrize("count, points, text", [
+    p(0, D(5), "无扣分，得5分", id="2.5 none: 5"),
+    p(1, D("2.5"), "不协同不配合1次×2.5分=扣2.5分，得2.5分", id="2.5 once: 5-2.5=2.5"),
+    p(2, D(0), "扣5分，得0分", id="2.5 twice: 0"),
+    p(3, D(0), "扣7.5分，扣完为止，得0分", id="2.5 three times: floor 0"),
+])
+def test_2_5_steps_of_two_and_a_half(count, points, text):
+    check(DEPT, "2", "2.5", {"2.5.faults": count}, points, text)
+
+
+@pytest.mark.parametrize("found, serious, points, downgraded", [
+    p(N, N, 15, False, id="2.6 no problem: 15"),
+    p(Y, N, 0, False, id="2.6 problem found: 0"),
+    p(Y, Y, 0, True, id="2.6 problem with serious consequence: 0 and 降档"),
+])
+def test_2_6_devolution(found, serious, points, downgraded):
+    one = check(DEPT, "2", "2.6", {"2.6.found": found, "2.6.serious": serious}, D(points))
+    assert ("减权放权工作不力导致严重后果或重大影响" in one.downgrade) is downgraded
+
+
+@pytest.mark.parametrize("found, points", [
+    p(N, 15, id="2.7 adjusted in time: 15"),
+    p(Y, 0, id="2.7 found not adjusted: 0"),
+])
+def test_2_7_list_management(found, points):
+    check(DEPT, "2", "2.7", {"2.7.found": found}, D(points))
+
+
+# ---------------------------------------------------------------- 3 营商环境
+
+@pytest.mark.parametrize("clause_id, value", [
+    p("3.1", D("23.5"), id="3.1 rater 23.5 of 25"),
+    p("3.1", D(0), id="3.1 rater 0"),
+    p("3.2", D("14.25"), id="3.2 rater 14.25 of 15"),
+    p("3.4", D(15), id="3.4 rater full 15"),
+    p("3.5.1", D("7.5"), id="3.5.1 rater 7.5 of 10"),
+    p("3.5.2", D(3), id="3.5.2 rater 3 of 5"),
+])
+def test_3_rater_scores(clause_id, value):
+    # 3.1/3.2/3.4/3.5.x: the rater's score is the clause score.
+    one = check(DEPT, "3", clause_id, {f"{clause_id}.score": value}, value, f"评分{value.normalize():f}分")
+    full = RULES.section("3").clauses[[c.id for c in RULES.section("3").clauses].index(clause_id)].maxima[DEPT]
+    assert one.total == 100 - full + value
+
+
+@pytest.mark.parametrize("leaders, departments, public, points", [
+    p(90, 80, 70, D("24.3"), id="3.3 90/80/70: (36+24+21)×30/100=24.3"),
+    p(100, 100, 100, D(30), id="3.3 all 100: 30"),
+    p(0, 0, 0, D(0), id="3.3 all 0: 0"),
+    p(85, 90, D("95.5"), D("26.895"), id="3.3 85/90/95.5: (34+27+28.65)×0.3=26.895"),
+    p(100, 0, 0, D(12), id="3.3 only leaders 100: 40×0.3=12"),
+])
+def test_3_3_weighted_average(leaders, departments, public, points):
+    one = check(DEPT, "3", "3.3", {"3.3.leaders": D(leaders), "3.3.departments": D(departments),
+                                   "3.3.public": D(public)}, points)
+    assert one.text("3.3").endswith(f"=得{points.normalize():f}分")
+
+
+@pytest.mark.parametrize("section_id, clause_id", [p("3", "3.6", id="3.6"), p("4", "4.9", id="4.9")])
+@pytest.mark.parametrize("bonus, reason, points, text", [
+    p(None, None, D(0), "无加分", id="blank = 0"),
+    p(D(0), None, D(0), "无加分", id="0 = 0"),
+    p(D(3), "省委肯定性批示", D(3), "加分3分（省委肯定性批示）", id="3 within cap"),
+    p(D(5), "国家级媒体报道", D(5), "加分5分（国家级媒体报道）", id="exactly the cap 5"),
+    p(D(8), "多项表彰", D(5), "加分8分（多项表彰），超过上限5分，按5分计", id="8 over the cap: 5, said so"),
+])
+def test_bonus_capped(section_id, clause_id, bonus, reason, points, text):
+    # 3.6 / 4.9: bonus ≥ 0 with a reason, capped at 5; blank means no bonus; on top of 100.
+    one = check(TOWN, section_id, clause_id, {f"{clause_id}.points": bonus, f"{clause_id}.reason": reason},
+                points, text)
+    assert one.total == 100 + points
+
+
+# ---------------------------------------------------------------- 4 信用体系
+
+TOWN_ITEMS = {"4.1": 25, "4.2": 30, "4.4": 25, "4.8": 20}
+DEPT_ITEMS = {"4.1": 10, "4.2": 15, "4.3": 15, "4.4": 10, "4.5": 15, "4.6": 10, "4.7": 15, "4.8": 10}
+
+
+@pytest.mark.parametrize("unit_type, items", [p(TOWN, TOWN_ITEMS, id="4 乡镇 4 items"),
+                                              p(DEPT, DEPT_ITEMS, id="4 县直部门 8 items")])
+def test_4_item_sets_by_type(unit_type, items):
+    # 4: each type is scored on its own item set, each set adding up to 100.
+    assert sum(items.values()) == 100
+    one = score_one(RULES, unit_type, "4")
+    assert one.total == 100
+    for clause in RULES.section("4").clauses:
+        if clause.is_bonus:
+            continue
+        if clause.id in items:
+            assert one.points(clause.id) == items[clause.id]
+        else:
+            assert one.points(clause.id) is None and one.text(clause.id) == "—"
+
+
+@pytest.mark.parametrize("unit_type, scores, total", [
+    p(TOWN, {"4.1": D(20), "4.2": D(25), "4.4": D("22.5"), "4.8": D(15)}, D("82.5"),
+      id="4 乡镇 20+25+22.5+15=82.5"),
+    p(TOWN, {"4.1": D(0), "4.2": D(0), "4.4": D(0), "4.8": D(0)}, D(0), id="4 乡镇 all 0"),
+    p(DEPT, {"4.3": D(10), "4.5": D(12), "4.7": D(0)}, D(100 - 5 - 3 - 15), id="4 县直部门 4.3/4.5/4.7 short: 77"),
+    p(DEPT, {"4.1": D("9.5"), "4.8": D("7.25")}, D("96.75"), id="4 县直部门 4.1 9.5, 4.8 7.25: 96.75"),
+])
+def test_4_section_scores(unit_type, scores, total):
+    one = score_one(RULES, unit_type, "4", {f"{cid}.score": v for cid, v in scores.items()})
+    for cid, v in scores.items():
+        assert one.points(cid) == v
+    assert one.total == total
+
+
+def test_4_town_items_not_for_type_need_no_input():
+    # 4: a 乡镇 leaves 4.3/4.5/4.6/4.7 blank (they are "—" for it); that is complete, not 数据不完整.
+    one = score_one(RULES, TOWN, "4", {f"{c}.score": None for c in ("4.3", "4.5", "4.6", "4.7")})
+    assert one.status == "ok" and one.total == 100
+
+
+# ---------------------------------------------------------------- 5 政府网站
+
+@pytest.mark.parametrize("reported, points, text", [
+    p(40, 30, "上报40条，达到标准，得30分", id="5.1 baseline 40: 30"),
+    p(35, 25, "比标准40条少5条×1分=减5分，得25分", id="5.1 35: 30-5=25"),
+    p(50, 40, "比标准40条多10条×1分=加10分，得40分", id="5.1 50: 30+10=40"),
+    p(100, 90, "得90分", id="5.1 100: 30+60=90, no cap"),
+    p(10, 0, "得0分", id="5.1 10: 30-30=0"),
+    p(0, 0, "减至0分为止，得0分", id="5.1 0: 30-40<0 → floor 0"),
+])
+def test_5_1_reported(reported, points, text):
+    check(DEPT, "5", "5.1", {"5.1.reported": reported}, D(points), text)
+
+
+@pytest.mark.parametrize("adopted, points", [
+    p(12, 30, id="5.2 baseline 12: 30"),
+    p(0, 18, id="5.2 0: 30-12=18"),
+    p(5, 23, id="5.2 5: 30-7=23"),
+    p(40, 58, id="5.2 40: 30+28=58, no cap"),
+])
+def test_5_2_adopted(adopted, points):
+    check(DEPT, "5", "5.2", {"5.1.reported": 40, "5.2.adopted": adopted}, D(points))
+
+
+@pytest.mark.parametrize("system, signed, points", [
+    p(Y, Y, 20, id="5.3 both: 20"),
+    p(Y, N, 10, id="5.3 no signed copies: 10"),
+    p(N, Y, 10, id="5.3 no system: 10"),
+    p(N, N, 0, id="5.3 neither: 0"),
+])
+def test_5_3_two_halves(system, signed, points):
+    check(DEPT, "5", "5.3", {"5.3.system": system, "5.3.signed": signed}, D(points))
+
+
+@pytest.mark.parametrize("values, points", [
+    p((5, 5, 5, 5), D(20), id="5.4 all 5: 20"),
+    p((D("4.5"), 3, D("2.5"), 0), D(10), id="5.4 4.5+3+2.5+0=10"),
+    p((0, 0, 0, 0), D(0), id="5.4 all 0"),
+])
+def test_5_4_sum_of_four(values, points):
+    keys = ["attention", "mechanism", "staff", "cooperation"]
+    one = check(DEPT, "5", "5.4", {f"5.4.{k}": D(v) for k, v in zip(keys, values)}, points)
+    assert one.text("5.4").endswith(f"=得{points}分")
+
+
+def test_5_can_exceed_100():
+    # 5: 5.1 with 70 reported (30+30=60) and 5.2 with 30 adopted (30+18=48) → 60+48+20+20=148.
+    one = score_one(RULES, DEPT, "5", {"5.1.reported": 70, "5.2.adopted": 30})
+    assert one.total == 148
+    assert one.result.summary()["政府网站"][0] == Decimal("148.00")
