@@ -72,8 +72,14 @@ class Result:
     downgrade: np.ndarray  # tuple[str, ...]
     failed_vetoes: np.ndarray  # tuple[str, ...]
 
+    def order(self) -> list[int]:
+        """Unit positions in report order: ranked units by rank (ties in list order), then the unranked."""
+        ranked = sorted((r, i) for i, r in enumerate(self.rank) if r is not None)
+        return [i for _, i in ranked] + [i for i, r in enumerate(self.rank) if r is None]
+
     def summary(self) -> pd.DataFrame:
-        """One row per unit, for printing and tests: totals rounded for display, statuses, ranks."""
+        """One row per unit in report order (:meth:`order`), for printing and tests: totals rounded for
+        display, statuses, ranks."""
         data = {"单位": [u.name for u in self.units], "类型": [u.type for u in self.units]}
         for sid, sr in self.sections.items():
             data[sr.section.name] = [
@@ -82,7 +88,7 @@ class Result:
         data["名次"] = list(self.rank)
         data["降档"] = ["；".join(r) for r in self.downgrade]
         data["否决项"] = ["；".join(v) for v in self.failed_vetoes]
-        return pd.DataFrame(data)
+        return pd.DataFrame(data).iloc[self.order()].reset_index(drop=True)
 
 
 def rounded(value: Decimal | None, decimals: int = 2) -> Decimal | None:
