@@ -85,7 +85,7 @@ class Result:
             data[sr.section.name] = [
                 rounded(t, self.rules.decimals) if s == OK else s for t, s in zip(sr.total, sr.status)]
         data["总分"] = [rounded(t, self.rules.decimals) if t is not None else INCOMPLETE for t in self.total]
-        data["名次"] = list(self.rank)
+        data["名次"] = pd.Series(list(self.rank), dtype=object)  # 1, 2 … and None, never 1.0 / NaN
         data["降档"] = ["；".join(r) for r in self.downgrade]
         data["否决项"] = ["；".join(v) for v in self.failed_vetoes]
         return pd.DataFrame(data).iloc[self.order()].reset_index(drop=True)
