@@ -170,3 +170,20 @@ def score_one(rules: Rules, unit_type: str, section_id: str, overrides: Mapping[
 def exact(value: Decimal, numerator: int, denominator: int) -> bool:
     """``value`` equals numerator/denominator to the engine's working precision (60 digits)."""
     return abs(Fraction(value) - Fraction(numerator, denominator)) < Fraction(1, 10**50)
+
+
+MISSING = object()  # a unit taking part in a section whose row no file supplied
+
+
+def score_many(rules: Rules, units: list[tuple[str, str, Mapping[str, Any]]],
+               blocked: Mapping[str, set[str]] | None = None) -> Result:
+    """Score several units: ``(name, type, {section id: overrides})``; a section not in the mapping is
+    one the unit does not take part in; ``MISSING`` instead of overrides means its row is absent."""
+    tables = {}
+    for section in rules.sections:
+        rows = {name: row_with(rules, utype, section.id, parts[section.id])
+                for name, utype, parts in units
+                if section.id in parts and parts[section.id] is not MISSING}
+        tables[section.id] = frame(rows, section)
+    people = [Unit(name, utype, tuple(parts)) for name, utype, parts in units]
+    return score(rules, people, tables, blocked)

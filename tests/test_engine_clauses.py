@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from engine_helpers import DEPT, RULES, TOWN, D, score_one
+from engine_helpers import (DEPT, MISSING, RULES, TOWN, D, default_data, exact, rules_from, score_many,
+                            score_one)
 
 p = pytest.param
 Y, N = True, False
@@ -322,3 +323,202 @@ def test_5_can_exceed_100():
     one = score_one(RULES, DEPT, "5", {"5.1.reported": 70, "5.2.adopted": 30})
     assert one.total == 148
     assert one.result.summary()["政府网站"][0] == Decimal("148.00")
+
+
+# ---------------------------------------------------------------- 2 不适用 (百分制 rescaling)
+
+@pytest.mark.parametrize("na, overrides, num, den, shown, grade", [
+    p(("2.6", "2.7"), {}, 7000, 70, D("100.00"), "优秀", id="2 不适用 2.6+2.7, rest full: 70/70×100=100"),
+    p(("2.6", "2.7"), {"2.1.leader": Y}, 6900, 70, D("98.57"), "优秀",
+      id="2 不适用 2.6+2.7, 2.1 -1: 69/70×100=98.571428…→98.57"),
+    p(("2.8", "2.9"), {"2.5.faults": 1, "2.10.faults": 1}, 7250, 80, D("90.63"), "优秀",
+      id="2 不适用 2.8+2.9, -2.5-5: 72.5/80×100=90.625→90.63 half-up"),
+    p(("2.1", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10"), {"2.2.status": "已出台未落实"},
+      300, 5, D("60.00"), "不合格", id="2 only 2.2 applies, 3 of 5: 60"),
+])
+def test_2_not_applicable_rescaled(na, overrides, num, den, shown, grade):
+    one = score_one(RULES, DEPT, "2", overrides, na=na)
+    assert one.status == "ok"
+    assert exact(one.total, num, den), one.total
+    assert one.section.applicable_max[0] == 100 - sum(c.maxima[DEPT] for c in RULES.section("2").clauses
+                                                        if c.id in na)
+    assert one.result.summary()["放管服"][0] == shown
+    assert one.grade == grade
+    for cid in na:
+        assert one.points(cid) is None and one.text(cid) == "不适用" and one.clause(cid).not_applicable[0]
+
+
+def test_2_all_not_applicable_is_incomplete():
+    # 2 不适用: at least one item must apply; otherwise the section has no score (数据不完整).
+    one = score_one(RULES, DEPT, "2", na=tuple(c.id for c in RULES.section("2").clauses))
+    assert one.status == "数据不完整" and one.total is None and one.grade == ""
+    assert one.result.rank[0] is None and not one.result.complete[0]
+
+
+# ---------------------------------------------------------------- 2 grade bands
+
+@pytest.mark.parametrize("overrides, total, grade", [
+    p({}, D(100), "优秀", id="2 grade 100 优秀"),
+    p({"2.8.faults": 2}, D(90), "优秀", id="2 grade exactly 90 优秀 (≥90)"),
+    p({"2.5.faults": 1, "2.4.faults": 4}, D("89.5"), "合格", id="2 grade 89.5 合格"),
+    p({"2.6.found": Y, "2.7.found": Y}, D(70), "合格", id="2 grade exactly 70 合格 (70≤s<90)"),
+    p({"2.6.found": Y, "2.7.found": Y, "2.5.faults": 1}, D("67.5"), "不合格", id="2 grade 67.5 不合格"),
+])
+def test_2_grade_from_inputs(overrides, total, grade):
+    one = score_one(RULES, DEPT, "2", overrides)
+    assert one.total == total and one.grade == grade
+
+
+@pytest.mark.parametrize("value, grade", [
+    p("90", "优秀", id="grade 90 → 优秀"),
+    p("89.999999999", "合格", id="grade 89.999999999 (shown 90.00) → 合格: exact score compared"),
+    p("89.995", "合格", id="grade 89.995 → 合格"),
+    p("70", "合格", id="grade 70 → 合格"),
+    p("69.999999999", "不合格", id="grade 69.999999999 (shown 70.00) → 不合格"),
+    p("0", "不合格", id="grade 0 → 不合格"),
+    p("105", "优秀", id="grade 105 → 优秀"),
+])
+def test_2_grade_bands_on_exact_scores(value, grade):
+    # 2 grade [decision]: ≥90 优秀; 70≤s<90 合格; <70 不合格; thresholds on the unrounded score.
+    assert RULES.section("2").grade_of(D(value)) == grade
+
+
+# ---------------------------------------------------------------- 2 降档
+
+@pytest.mark.parametrize("overrides, reasons", [
+    p({}, (), id="降档 none"),
+    p({"2.county": 1}, (), id="降档 county criticism 1: no"),
+    p({"2.county": 2}, ("被县委县政府通报批评2次",), id="降档 county criticism 2: yes"),
+    p({"2.city": 1}, ("被市委市政府通报批评1次",), id="降档 city criticism 1: yes"),
+    p({"2.national": 1}, ("被国家、省级通报批评1次",), id="降档 national/provincial criticism 1: yes"),
+    p({"2.inspection": 1}, ("被国务院、省督查点名批评并导致严重后果或重大影响1次",), id="降档 inspection 1: yes"),
+    p({"2.6.found": Y, "2.7.found": Y}, (), id="降档 score exactly 70: no"),
+    p({"2.6.found": Y, "2.7.found": Y, "2.5.faults": 1}, ("放管服得分低于70分（67.5分）",),
+      id="降档 score 67.5 < 70: yes"),
+    p({"2.6.found": Y, "2.6.serious": Y}, ("减权放权工作不力导致严重后果或重大影响",), id="降档 2.6 serious: yes"),
+    p({"2.city": 2, "2.county": 3, "2.6.found": Y, "2.6.serious": Y, "2.7.found": Y, "2.8.faults": 1},
+      ("被市委市政府通报批评2次", "被县委县政府通报批评3次", "放管服得分低于70分（65分）",
+       "减权放权工作不力导致严重后果或重大影响"),
+      id="降档 several reasons at once: city, county, 65 < 70, 2.6 serious"),
+])
+def test_2_downgrade_triggers(overrides, reasons):
+    one = score_one(RULES, DEPT, "2", overrides)
+    assert one.status == "ok"
+    assert one.downgrade == reasons
+    assert one.result.downgrade[0] == reasons  # shown on the summary row too
+    assert one.result.summary()["降档"][0] == "；".join(reasons)
+
+
+def test_2_blank_downgrade_count_is_incomplete():
+    # General: a blank input cell is not filled; the 降档 counts are inputs of the 放管服 sheet.
+    one = score_one(RULES, DEPT, "2", {"2.county": None})
+    assert one.status == "数据不完整" and one.total is None
+
+
+# ---------------------------------------------------------------- blanks, blocked, 不参加
+
+ALL = {"1": {}, "2": {}, "3": {}, "4": {}, "5": {}}
+
+
+@pytest.mark.parametrize("section_id, key", [
+    p("1", "1.1.group", id="1 blank yes/no"),
+    p("1", "1.5.m7", id="1 blank month"),
+    p("2", "2.2.status", id="2 blank choice"),
+    p("3", "3.3.public", id="3 blank rater group"),
+    p("4", "4.2.score", id="4 blank score"),
+    p("5", "5.1.reported", id="5 blank count"),
+])
+def test_blank_required_value_is_incomplete_and_unranked(section_id, key):
+    # General: blank = not filled → that section 数据不完整, the unit not ranked and listed last.
+    units = [("缺项单位", DEPT, {**ALL, section_id: {key: None}}), ("甲", DEPT, ALL), ("乙", DEPT, ALL)]
+    result = score_many(RULES, units)
+    sr = result.sections[section_id]
+    assert sr.status[0] == "数据不完整" and sr.total[0] is None and sr.rank[0] is None
+    assert all(c.points[0] is None for c in sr.clauses)
+    assert [result.sections[s].status[0] for s in "12345" if s != section_id] == ["ok"] * 4
+    assert result.total[0] is None and not result.complete[0] and result.rank[0] is None
+    assert list(result.rank[1:]) == [1, 1]
+    summary = result.summary()
+    assert list(summary["单位"]) == ["甲", "乙", "缺项单位"]
+    assert list(summary["名次"][:2]) == [1, 1] and summary["名次"][2] is None
+    assert summary["总分"][2] == "数据不完整"
+
+
+def test_blank_bonus_is_not_incomplete():
+    # General: bonus points (3.6, 4.9) and their reasons may be blank.
+    result = score_many(RULES, [("甲", TOWN, {"3": {"3.6.points": None, "3.6.reason": None}, "4": {}})])
+    assert list(result.sections["3"].status) == ["ok"] and result.total[0] == 100
+
+
+def test_blocked_and_missing_rows_are_incomplete():
+    # General: a unit whose row has an error (blocked) or that no file supplied is 数据不完整.
+    units = [("受阻", DEPT, ALL), ("未交", DEPT, {**ALL, "5": MISSING}), ("正常", DEPT, ALL)]
+    result = score_many(RULES, units, blocked={"3": {"受阻"}})
+    assert list(result.sections["3"].status) == ["数据不完整", "ok", "ok"]
+    assert list(result.sections["5"].status) == ["ok", "数据不完整", "ok"]
+    assert list(result.rank) == [None, None, 1]
+    assert list(result.sections["3"].rank) == [None, 1, 1]
+
+
+def test_not_taking_part_renormalises_weights():
+    # Overall [decision]: weighted mean over the sections taken part in; 4 sections at 0.2 → each 0.25.
+    # 1: 1.4 否 → 60; 2: 2.8 twice → 90; 4: 4.3 = 0 → 85; 5: full → 100; (60+90+85+100)/4 = 83.75.
+    parts = {"1": {"1.4.ontime": N}, "2": {"2.8.faults": 2}, "4": {"4.3.score": D(0)}, "5": {}}
+    result = score_many(RULES, [("无营商", DEPT, parts)])
+    sr3 = result.sections["3"]
+    assert sr3.status[0] == "不参加" and sr3.total[0] is None and sr3.rank[0] is None
+    assert [result.sections[s].total[0] for s in "1245"] == [60, 90, 85, 100]
+    assert result.total[0] == D("83.75") and result.rank[0] == 1
+    summary = result.summary()
+    assert summary["营商环境"][0] == "不参加" and summary["总分"][0] == D("83.75")
+
+
+def test_not_taking_part_with_unequal_weights(tmp_path):
+    # Overall: weights 0.1/0.2/0.3/0.2/0.2, no section 3: (0.1×60+0.2×90+0.2×85+0.2×100)/0.7 = 61/0.7.
+    data = default_data()
+    data["overall"]["weights"] = {"1": D("0.1"), "2": D("0.2"), "3": D("0.3"), "4": D("0.2"), "5": D("0.2")}
+    rules = rules_from(data)
+    parts = {"1": {"1.4.ontime": N}, "2": {"2.8.faults": 2}, "4": {"4.3.score": D(0)}, "5": {}}
+    result = score_many(rules, [("无营商", DEPT, parts)])
+    assert exact(result.total[0], 610, 7)
+    assert result.summary()["总分"][0] == D("87.14")
+
+
+# ---------------------------------------------------------------- ranks
+
+def _section3(value):
+    """Section 3 full except 3.1 (of 25): total = 75 + value."""
+    return {"3": {"3.1.score": D(value)}}
+
+
+def test_ranks_shared_on_rounded_totals():
+    # Overall rank: by total rounded half-up to 2 decimals, ties share (1, 1, 3).
+    # 14.994+75 = 89.994 → 89.99 ties with 89.99; 89.995 → 90.00 ranks above them.
+    units = [("甲", DEPT, _section3("14.994")), ("乙", DEPT, _section3("14.99")),
+             ("丙", DEPT, _section3("14.995")), ("丁", DEPT, _section3("5"))]
+    result = score_many(RULES, units)
+    assert list(result.total) == [D("89.994"), D("89.99"), D("89.995"), D(80)]
+    assert list(result.rank) == [2, 2, 1, 4]
+    assert list(result.sections["3"].rank) == [2, 2, 1, 4]
+    summary = result.summary()
+    assert list(summary["单位"]) == ["丙", "甲", "乙", "丁"]
+    assert list(summary["总分"]) == [D("90.00"), D("89.99"), D("89.99"), D("80.00")]
+
+
+def test_ranks_one_one_three():
+    units = [("甲", TOWN, _section3("15")), ("乙", TOWN, _section3("25")), ("丙", TOWN, _section3("25"))]
+    result = score_many(RULES, units)
+    assert list(result.rank) == [3, 1, 1]
+
+
+def test_section_ranks_are_per_section():
+    # Each section sheet ranks its own section score the same way; overall rank is on the total.
+    # 甲: s1 100, s5 90 (5.1 = 30) → 95; 乙: s1 60 (1.4 否), s5 148 → 104; 丙: s1 100, s5 100 → 100.
+    units = [("甲", DEPT, {"1": {}, "5": {"5.1.reported": 30}}),
+             ("乙", DEPT, {"1": {"1.4.ontime": N}, "5": {"5.1.reported": 70, "5.2.adopted": 30}}),
+             ("丙", DEPT, {"1": {}, "5": {}})]
+    result = score_many(RULES, units)
+    assert list(result.sections["1"].rank) == [1, 3, 1]
+    assert list(result.sections["5"].rank) == [3, 1, 2]
+    assert list(result.total) == [95, 104, 100]
+    assert list(result.rank) == [3, 1, 2]
