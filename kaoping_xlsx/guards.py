@@ -1,0 +1,595 @@
+"""Decide whether a returned workbook may be opened at all, before any xlsx reader builds anything.
+
+Readers trust what a file says about itself: calamine aborts the whole process on a sheet with cells at
+A1 and XFD1048576, openpyxl trusts the declared ``<dimension>``, and no reader limits decompressed size.
+So every file passes here first: its format is judged by content (never by extension), the zip
+directory is checked for bombs, every part is decompressed by our own bounded stream (the directory can
+lie) and searched for DTDs, and each worksheet's XML is scanned once with byte regexes for cheap facts
+(real used range, error and formula cells, merges). Cells are never interpreted here.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator
+from xml.etree.ElementTree import Element
+
+import defusedxml.ElementTree as safe_et
+from defusedxml import DefusedXmlException
+
+from .problems import Code, Problem
+from .xlref import MAX_COL, MAX_ROW, cell_range, col_index, parse_cell
+
+# Limits. A legitimate workbook of 5 sheets × 100,000 units × 15 columns (xlsxwriter, numbers and
+# text) is ~60 MB compressed and ~430 MB of XML; these leave room above it and stop bombs far below
+# what would exhaust the machine.
+MAX_ENTRIES = 10_000  # real workbooks hold tens of parts; images and the like, hundreds
+MAX_TOTAL = 2 * 1024**3  # sum of declared uncompressed sizes of all parts
+MAX_RATIO = 300  # per part, uncompressed / compressed; legit sheet XML is ~10-130 (empty styled rows)
+RATIO_FLOOR = 16 * 1024**2  # parts smaller than this are never judged by ratio
+MAX_SMALL_PART = 64 * 1024**2  # workbook.xml, rels and content types are parsed whole
+MAX_TOKEN = 8 * 1024**2  # bytes between two '>' in an XML part (Excel caps a cell at 32,767 chars)
+MAX_CELLS = 20_000_000  # (max_row + 1) × (max_col + 1) of one sheet: what a dense reader would build
+MAX_FILE_CELLS = 40_000_000  # the same, summed over the sheets of one file
+MAX_FACTS = 5_000_000  # error + formula cells + merged ranges recorded for one sheet
+
+_CHUNK = 4 * 1024**2  # decompressed bytes handed on at a time
+_READ = 1024**2  # compressed bytes read at a time
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_HEADS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_LOCAL = struct.Struct("<4s22xHH")  # signature, then name and extra lengths of a local file header
+
+# Any DTD or entity declaration, in UTF-8 or either UTF-16 byte order, any letter case.
+_WORDS_UNSAFE = (b"<!DOCTYPE", b"<!ENTITY")
+_UNSAFE = re.compile(
+    b"|".join(
+        re.escape(w.decode().encode(enc)) for w in _WORDS_UNSAFE for enc in ("utf-8", "utf-16-le", "utf-16-be")
+    ),
+    re.IGNORECASE,
+)
+_UNSAFE_OVERLAP = 2 * max(len(w) for w in _WORDS_UNSAFE)
+_XML_START = re.compile(rb"\A(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)?\x00?\s*<")
+_ENCODING = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)")
+# Encodings in which the byte search below still sees "<!DOCTYPE" (ASCII-compatible, or UTF-16).
+_FINE_ENCODING = re.compile(
+    rb"utf-?8|utf-?16(?:le|be)?|(?:us-)?ascii|iso-?8859-\d+|(?:windows|cp)-?125\d|gbk|gb2312|gb18030|big5",
+    re.IGNORECASE,
+)
+
+# Worksheet scanning. The fast patterns assume what Excel, WPS, xlsxwriter and openpyxl write: every
+# <c> and <row> starts with its r attribute. Anything else (no r, r elsewhere, odd refs, prefixed
+# elements) sends the sheet through the exact, slower tokenizer.
+_Q = rb"[\"']"
+_FAST_COL = re.compile(rb"<c r=" + _Q + rb"([A-Z]{1,3})[1-9]")
+_FAST_ROW = re.compile(rb"<c r=" + _Q + rb"[A-Z]{1,3}([1-9][0-9]{0,6})" + _Q)
+_FAST_ERROR = re.compile(
+    rb"<c r=" + _Q + rb"([A-Z]{1,3}[1-9][0-9]{0,6})" + _Q + rb"[^>]*?\st=" + _Q + rb"e" + _Q
+    + rb"[^>]*(?<!/)>([^<]*(?:<(?!/c>|c[\s/>])[^<]*)*)</c>"
+)
+_FAST_FORMULA = re.compile(rb"<c r=" + _Q + rb"([A-Z]{1,3}[1-9][0-9]{0,6})" + _Q + rb"[^>]*>\s*<f[\s/>]")
+_IRREGULAR = re.compile(
+    rb"<c(?! r=" + _Q + rb"[A-Z]{1,3}[1-9][0-9]{0,6}" + _Q + rb")[\s/>]"
+    rb"|<row(?! r=" + _Q + rb"[1-9][0-9]{0,6}" + _Q + rb")[\s/>]"
+    rb"|<[\w.-]+:(?:c|row)[\s/>]"
+)
+_TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c|f|v)(?=[\s/>])([^>]*)>([^<]*)")
+_ATTR_R = re.compile(rb"(?:^|\s)r\s*=\s*[\"']([^\"']*)")
+_ATTR_T = re.compile(rb"(?:^|\s)t\s*=\s*[\"']([^\"']*)")
+_MERGE = re.compile(rb"<(?:[\w.-]+:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([^\"']*)")
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)<")
+
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_STATES = ("visible", "hidden", "veryHidden")
+
+
+class Refused(Exception):
+    """The whole file may not be opened; ``problem`` says why, in Chinese, naming the file and part."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class SheetFacts:
+    name: str
+    state: str  # "visible" | "hidden" | "veryHidden"
+    max_row: int  # 0-based, from the real <c> cells (not the declared <dimension>); -1 if empty
+    max_col: int  # 0-based; -1 if empty
+    errors: dict[tuple[int, int], str]  # (row, col) -> "#DIV/0!" etc: cells of t="e"
+    formulas: frozenset[tuple[int, int]]  # cells holding an <f> formula
+    merged: tuple[tuple[int, int, int, int], ...]  # (r1, c1, r2, c2) merged ranges
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    sheets: dict[str, SheetFacts]  # by sheet name, in workbook order
+
+
+def inspect(path: Path, name: str) -> FileFacts:
+    """Check one returned file and collect its sheet facts; raise :class:`Refused` if it must not be read."""
+    guard = _Guard(path, name)
+    try:
+        return guard.run()
+    except Refused:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError, KeyError,
+            NotImplementedError, DefusedXmlException, SyntaxError) as exc:
+        # SyntaxError covers ElementTree.ParseError; anything a damaged file can make a parser say.
+        raise guard.refusal(Code.FILE_CORRUPT, "已损坏或不完整（可能在下载或复制时被截断），无法读取；请重新保存后报送。") from None
+    except OSError as exc:
+        raise guard.refusal(Code.FILE_UNREADABLE, f"无法读取（{exc.strerror or type(exc).__name__}）") from None
+
+
+class _Guard:
+    """One file being inspected: its path, display name, and the open handle while it runs."""
+
+    def __init__(self, path: Path, name: str):
+        self.path = path
+        self.name = name
+
+    def refusal(self, code: Code, what: str, part: str = "", sheet: str = "") -> Refused:
+        where = f"（部件 {part}）" if part else ""
+        return Refused(Problem(file=self.name, code=code, sheet=sheet, message=f"文件“{self.name}”{where}{what}"))
+
+    # --- format by content -------------------------------------------------------------------------
+
+    def run(self) -> FileFacts:
+        with self.path.open("rb") as handle:
+            head = handle.read(4096)
+            if not head:
+                raise self.refusal(Code.FILE_EMPTY, "是空文件（0字节），请重新保存后报送。")
+            if head.startswith(_OLE):
+                raise self._ole_refusal(handle)
+            if not head.startswith(_ZIP_HEADS):
+                raise self._not_zip_refusal(head)
+            handle.seek(0)
+            with zipfile.ZipFile(handle) as archive:
+                infos = archive.infolist()
+                self._check_package(infos)
+                self._check_directory(infos)
+                return _Package(self, handle, infos).facts()
+
+    def _ole_refusal(self, handle: BinaryIO) -> Refused:
+        """OLE2 compound files: an encrypted xlsx, a legacy .xls, or a Word .doc."""
+        stream_names = {"EncryptedPackage": "enc", "EncryptionInfo": "enc", "WordDocument": "doc"}
+        needles = {n.encode("utf-16-le"): kind for n, kind in stream_names.items()}
+        found = _scan_file(handle, list(needles), MAX_TOTAL)
+        kinds = {needles[n] for n in found}
+        if "enc" in kinds:
+            return self.refusal(Code.FILE_ENCRYPTED, "设置了打开密码（已加密），无法读取；请取消密码后另存为.xlsx再报送。")
+        if "doc" in kinds:
+            return self.refusal(Code.FILE_NOT_XLSX, "是Word文档，不是Excel工作簿；请使用下发的.xlsx模板填报。")
+        return self.refusal(Code.FILE_NOT_XLSX, "是旧版Excel（.xls）格式；请在Excel中“另存为”Excel工作簿（.xlsx）后再报送。")
+
+    def _not_zip_refusal(self, head: bytes) -> Refused:
+        """Not a zip at all: say what it looks like, so the office knows what went wrong."""
+        text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if head.startswith(b"%PDF"):
+            what = "是PDF文件"
+        elif b"urn:schemas-microsoft-com:office:spreadsheet" in head.lower():
+            what = "是Excel 2003 XML表格"
+        elif text.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")) or b"<html" in text:
+            what = "是网页（HTML）文件"
+        elif b"\x00" not in head and _looks_like_text(head):
+            what = "是文本文件（如CSV）"
+        else:
+            what = "不是可识别的Excel工作簿"
+        return self.refusal(Code.FILE_NOT_XLSX, f"{what}，不是.xlsx工作簿（可能只是改了扩展名）；请使用下发的.xlsx模板填报，在Excel中直接保存后报送。")
+
+    def _check_package(self, infos: list[zipfile.ZipInfo]) -> None:
+        """A zip, but is it an xlsx? ODF, xlsb and Word/PowerPoint files are zips too."""
+        names = {info.filename for info in infos}
+        if not infos:
+            raise self.refusal(Code.FILE_CORRUPT, "是空的压缩包，不是有效的.xlsx工作簿。")
+        if len(names) != len(infos):
+            raise self.refusal(Code.FILE_CORRUPT, "中有重名的部件，可能被篡改，拒绝读取。")
+        if "mimetype" in names or "content.xml" in names:
+            raise self.refusal(Code.FILE_NOT_XLSX, "是OpenDocument（WPS/LibreOffice的.ods等）格式；请另存为Excel工作簿（.xlsx）后再报送。")
+        if "xl/workbook.bin" in names:
+            raise self.refusal(Code.FILE_NOT_XLSX, "是Excel二进制工作簿（.xlsb）；请另存为Excel工作簿（.xlsx）后再报送。")
+        if "word/document.xml" in names:
+            raise self.refusal(Code.FILE_NOT_XLSX, "是Word文档，不是Excel工作簿；请使用下发的.xlsx模板填报。")
+        if "ppt/presentation.xml" in names:
+            raise self.refusal(Code.FILE_NOT_XLSX, "是PowerPoint演示文稿，不是Excel工作簿。")
+        if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+            raise self.refusal(Code.FILE_NOT_XLSX, "是压缩包而不是.xlsx工作簿；请使用下发的.xlsx模板填报。")
+
+    def _check_directory(self, infos: list[zipfile.ZipInfo]) -> None:
+        """Zip-bomb checks from the central directory alone, before anything is decompressed."""
+        if len(infos) > MAX_ENTRIES:
+            raise self.refusal(Code.FILE_TOO_LARGE, f"包含{len(infos)}个部件（上限{MAX_ENTRIES}），疑似异常文件，拒绝读取。")
+        total = sum(info.file_size for info in infos)
+        if total > MAX_TOTAL:
+            raise self.refusal(Code.FILE_TOO_LARGE, f"解压后共{_mib(total)}（上限{_mib(MAX_TOTAL)}），疑似压缩炸弹，拒绝读取。")
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise self.refusal(Code.FILE_ENCRYPTED, "的部件被加密，无法读取；请取消密码后另存为.xlsx再报送。", info.filename)
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise self.refusal(Code.FILE_CORRUPT, "使用了Excel不使用的压缩方式，无法读取。", info.filename)
+            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                ratio = info.file_size // max(info.compress_size, 1)
+                raise self.refusal(Code.FILE_TOO_LARGE,
+                                   f"压缩比异常（{ratio}:1，解压后{_mib(info.file_size)}），疑似压缩炸弹，拒绝读取。",
+                                   info.filename)
+
+
+class _Package:
+    """The parts of one xlsx zip: each decompressed by a bounded stream and checked once."""
+
+    def __init__(self, guard: _Guard, handle: BinaryIO, infos: list[zipfile.ZipInfo]):
+        self.guard = guard
+        self.handle = handle
+        self.infos = {info.filename: info for info in infos}
+
+    def facts(self) -> FileFacts:
+        sheets_xml = self._sheet_parts()
+        scanned: dict[str, SheetFacts] = {}
+        budget = MAX_FILE_CELLS
+        for sheet_name, state, part in sheets_xml:
+            facts = _SheetScan(self, part, sheet_name, state).run()
+            budget -= (facts.max_row + 1) * (facts.max_col + 1)
+            if budget < 0:
+                raise self.guard.refusal(
+                    Code.SHEET_TOO_LARGE,
+                    f"各工作表的使用范围合计超过{MAX_FILE_CELLS:,}个单元格，无法安全读取；请删除多余的行列后再报送。",
+                    part, sheet_name)
+            scanned[sheet_name] = facts
+        sheet_parts = {part for _, _, part in sheets_xml}
+        for part in sorted(self.infos):
+            if part not in sheet_parts:
+                for _ in self.xml_chunks(part):
+                    pass
+        return FileFacts(sheets=scanned)
+
+    # --- the workbook's list of sheets ------------------------------------------------------------
+
+    def _sheet_parts(self) -> list[tuple[str, str, str]]:
+        """(sheet name, state, part path) in workbook order, from workbook.xml and its rels."""
+        for part in ("[Content_Types].xml", "_rels/.rels"):
+            if part in self.infos:
+                self.small_xml(part)
+        workbook = self._workbook_part()
+        root = self.small_xml(workbook)
+        rels = self._rels(workbook)
+        found: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for sheet in root.iter():
+            if _local(sheet.tag) != "sheet":
+                continue
+            name = sheet.get("name") or ""
+            rid = sheet.get(f"{{{_REL_NS}}}id") or ""
+            state = sheet.get("state") or "visible"
+            # An unknown state would be rejected by Excel; treat it as not shown rather than guess.
+            state = state if state in _STATES else "hidden"
+            if not name or name.casefold() in seen:
+                raise self.guard.refusal(Code.FILE_CORRUPT, f"中的工作表名称为空或重复（“{name}”），可能被篡改，拒绝读取。",
+                                         workbook)
+            seen.add(name.casefold())
+            part = rels.get(rid)
+            if part is None or part not in self.infos:
+                raise self.guard.refusal(Code.FILE_CORRUPT, f"中工作表“{name}”的内容缺失，文件已损坏。", workbook, name)
+            found.append((name, state, part))
+        return found
+
+    def _workbook_part(self) -> str:
+        """The main part named by the package rels (usually xl/workbook.xml)."""
+        if "_rels/.rels" in self.infos:
+            for rel in self.small_xml("_rels/.rels"):
+                if (rel.get("Type") or "").endswith("/officeDocument"):
+                    part = _resolve("", rel.get("Target") or "")
+                    if part in self.infos:
+                        return part
+        if "xl/workbook.xml" in self.infos:
+            return "xl/workbook.xml"
+        raise self.guard.refusal(Code.FILE_NOT_XLSX, "中找不到工作簿内容（xl/workbook.xml），不是有效的.xlsx工作簿。")
+
+    def _rels(self, part: str) -> dict[str, str]:
+        """Relationship id → part path for ``part``'s rels file (empty if it has none)."""
+        folder, base = posixpath.split(part)
+        rels_part = posixpath.join(folder, "_rels", base + ".rels")
+        if rels_part not in self.infos:
+            return {}
+        targets = {}
+        for rel in self.small_xml(rels_part):
+            if _local(rel.tag) == "Relationship" and rel.get("TargetMode") != "External":
+                targets[rel.get("Id") or ""] = _resolve(folder, rel.get("Target") or "")
+        return targets
+
+    def small_xml(self, part: str) -> Element:
+        """Parse a small structural part, after the byte checks (no DTD), with defusedxml anyway."""
+        info = self.infos[part]
+        if info.file_size > MAX_SMALL_PART:
+            raise self.guard.refusal(Code.FILE_TOO_LARGE, f"过大（{_mib(info.file_size)}），疑似异常文件，拒绝读取。", part)
+        data = b"".join(self.xml_chunks(part))
+        return safe_et.fromstring(data, forbid_dtd=True)
+
+    # --- bounded streaming of one part --------------------------------------------------------------
+
+    def xml_chunks(self, part: str) -> Iterator[bytes]:
+        """Decompressed chunks of a part, refusing DTDs, odd encodings and huge tokens on the way."""
+        tail = b""
+        since_gt = 0
+        first = True
+        is_xml = False
+        for chunk in self._raw_chunks(part):
+            if first:
+                first = False
+                is_xml = bool(_XML_START.match(chunk))
+                self._check_encoding(part, chunk)
+            window = tail + chunk
+            if _UNSAFE.search(window):
+                raise self.guard.refusal(Code.FILE_UNSAFE_XML,
+                                         "含有DTD或实体声明（<!DOCTYPE/<!ENTITY），可能是恶意构造的文件，拒绝读取。", part)
+            tail = window[-_UNSAFE_OVERLAP:]
+            if is_xml:
+                last = chunk.rfind(b">")
+                run = since_gt + (chunk.find(b">") if last >= 0 else len(chunk))
+                since_gt = len(chunk) - 1 - last if last >= 0 else run
+                if run > MAX_TOKEN:
+                    raise self.guard.refusal(Code.FILE_TOO_LARGE,
+                                             f"含有超长的XML内容（超过{_mib(MAX_TOKEN)}无分隔），疑似恶意构造的文件，拒绝读取。",
+                                             part)
+            yield chunk
+
+    def _check_encoding(self, part: str, head: bytes) -> None:
+        """Only UTF-8 and UTF-16 are checked for DTDs above; anything else (UTF-7, EBCDIC…) is refused."""
+        stripped = head[:4]
+        if stripped.startswith((b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\x00\x00\x00<", b"<\x00\x00\x00")):
+            bad = b"UTF-32"
+        else:
+            match = _ENCODING.match(head)
+            bad = match.group(1) if match and not _FINE_ENCODING.fullmatch(match.group(1)) else b""
+        if bad:
+            raise self.guard.refusal(Code.FILE_UNSAFE_XML,
+                                     f"使用了非常规的字符编码（{bad.decode('ascii', 'replace')[:20]}），拒绝读取。", part)
+
+    def _raw_chunks(self, part: str) -> Iterator[bytes]:
+        """Inflate a part ourselves: never more than its declared size, and CRC-checked at the end."""
+        info = self.infos[part]
+        handle = self.handle
+        handle.seek(info.header_offset)
+        signature, name_len, extra_len = _LOCAL.unpack(handle.read(_LOCAL.size))
+        if signature != b"PK\x03\x04":
+            raise self.guard.refusal(Code.FILE_CORRUPT, "的位置与目录不符，文件已损坏。", part)
+        handle.seek(info.header_offset + _LOCAL.size + name_len + extra_len)
+        left = info.compress_size
+        inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+        produced = 0
+        crc = 0
+        pending = b""
+        while True:
+            if not pending and left:
+                pending = handle.read(min(_READ, left))
+                if not pending:
+                    raise self.guard.refusal(Code.FILE_CORRUPT, "的数据被截断，文件不完整。", part)
+                left -= len(pending)
+            if inflater is None:
+                out, pending = pending, b""
+                done = not left
+            else:
+                out = inflater.decompress(pending, _CHUNK)
+                pending = inflater.unconsumed_tail
+                done = inflater.eof
+                if not out and not pending and not left and not done:
+                    raise self.guard.refusal(Code.FILE_CORRUPT, "的数据被截断，文件不完整。", part)
+            if out:
+                produced += len(out)
+                if produced > info.file_size:
+                    raise self.guard.refusal(Code.FILE_TOO_LARGE,
+                                             f"解压后的大小超过目录所写的{_mib(info.file_size)}，疑似压缩炸弹，拒绝读取。", part)
+                crc = zlib.crc32(out, crc)
+                yield out
+            if done:
+                break
+        if produced != info.file_size or crc != info.CRC:
+            raise self.guard.refusal(Code.FILE_CORRUPT, "的数据校验失败，文件已损坏。", part)
+
+
+class _SheetScan:
+    """One pass over one worksheet's XML: used range from real cells, error and formula cells, merges."""
+
+    def __init__(self, package: _Package, part: str, name: str, state: str):
+        self.package = package
+        self.part = part
+        self.name = name
+        self.state = state
+
+    def run(self) -> SheetFacts:
+        try:
+            return self._scan(fast=True)
+        except _Irregular:
+            return self._scan(fast=False)
+
+    def _scan(self, fast: bool) -> SheetFacts:
+        self.max_row = self.max_col = -1
+        self.errors: dict[tuple[int, int], str] = {}
+        self.formulas: set[tuple[int, int]] = set()
+        self.merged: list[tuple[int, int, int, int]] = []
+        self.row = -1  # the tokenizer's current row and column, for cells without r
+        self.col = -1
+        carry = b""
+        for chunk in self.package.xml_chunks(self.part):
+            window = carry + chunk
+            cut = _cut(window, fast)
+            if cut <= 0:
+                carry = window
+                self._check_carry(carry)
+                continue
+            self._take(window[:cut], fast)
+            carry = window[cut:]
+        self._take(carry, fast)
+        return SheetFacts(name=self.name, state=self.state, max_row=self.max_row, max_col=self.max_col,
+                          errors=self.errors, formulas=frozenset(self.formulas), merged=tuple(self.merged))
+
+    def _check_carry(self, carry: bytes) -> None:
+        if len(carry) > MAX_TOKEN:
+            raise self.package.guard.refusal(
+                Code.FILE_TOO_LARGE, f"含有超过{_mib(MAX_TOKEN)}的单个XML元素，疑似恶意构造的文件，拒绝读取。", self.part, self.name)
+
+    def _take(self, text: bytes, fast: bool) -> None:
+        """Facts from a piece of sheet XML that ends at an element boundary."""
+        if fast:
+            if _IRREGULAR.search(text):
+                raise _Irregular
+            self._take_fast(text)
+        else:
+            self._take_exact(text)
+        for match in _MERGE.finditer(text):
+            self.merged.append(self._range(match.group(1)))
+        self._check_budget()
+
+    def _take_fast(self, text: bytes) -> None:
+        """Every <c> starts with a well-formed r: only C-level regex passes and sets, no per-cell Python."""
+        letters = set(_FAST_COL.findall(text))
+        if letters:
+            last_col = max(letters, key=lambda c: (len(c), c))
+            last_row = max(int(r) for r in set(_FAST_ROW.findall(text)))
+            if last_row > MAX_ROW or (len(last_col), last_col) > (3, b"XFD"):
+                raise self._corrupt(f"单元格地址超出Excel的最大范围（{last_col.decode()}{last_row}）")
+            self.max_col = max(self.max_col, col_index(last_col.decode()))
+            self.max_row = max(self.max_row, last_row - 1)
+        for ref, inner in _FAST_ERROR.findall(text):
+            value = _VALUE.search(inner)
+            self.errors[self._cell(ref)] = value.group(1).decode("utf-8", "replace") if value else ""
+        self.formulas.update(self._cell(ref) for ref in _FAST_FORMULA.findall(text))
+
+    def _take_exact(self, text: bytes) -> None:
+        """Any spelling: cells and rows without r are placed by counting, as Excel does."""
+        in_error = False
+        for match in _TAG.finditer(text):
+            tag, attrs, after = match.groups()
+            if tag == b"row":
+                r = _ATTR_R.search(attrs)
+                self.row = self._row_number(r.group(1)) if r else self.row + 1
+                self.col = -1
+            elif tag == b"c":
+                r = _ATTR_R.search(attrs)
+                if r:
+                    self.row, self.col = self._cell(r.group(1))
+                else:
+                    self.row, self.col = max(self.row, 0), self.col + 1
+                    if self.col >= MAX_COL:
+                        raise self._corrupt(f"第{self.row + 1}行的单元格超出最大列")
+                self.max_row = max(self.max_row, self.row)
+                self.max_col = max(self.max_col, self.col)
+                t = _ATTR_T.search(attrs)
+                in_error = bool(t) and t.group(1) == b"e"
+            elif tag == b"f":
+                self.formulas.add((self.row, self.col))
+            elif tag == b"v" and in_error:
+                self.errors[(self.row, self.col)] = after.decode("utf-8", "replace")
+            if len(self.formulas) + len(self.errors) > MAX_FACTS:
+                self._check_budget()
+
+    def _row_number(self, text: bytes) -> int:
+        if not text.isdigit() or not 1 <= int(text) <= MAX_ROW:
+            raise self._corrupt(f"行号“{text[:20].decode('ascii', 'replace')}”无效")
+        return int(text) - 1
+
+    def _cell(self, ref: bytes) -> tuple[int, int]:
+        try:
+            return parse_cell(ref.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            raise self._corrupt(f"单元格地址“{ref[:20].decode('ascii', 'replace')}”无效") from None
+
+    def _range(self, ref: bytes) -> tuple[int, int, int, int]:
+        first, _, last = ref.partition(b":")
+        r1, c1 = self._cell(first)
+        r2, c2 = self._cell(last) if last else (r1, c1)
+        return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+    def _corrupt(self, what: str) -> Refused:
+        return self.package.guard.refusal(Code.FILE_CORRUPT, f"工作表“{self.name}”中{what}，文件已损坏。", self.part, self.name)
+
+    def _check_budget(self) -> None:
+        """Refuse as soon as the real used range or the recorded facts outgrow what a reader can hold."""
+        cells = (self.max_row + 1) * (self.max_col + 1)
+        if cells > MAX_CELLS:
+            span = cell_range(0, 0, self.max_row, self.max_col)
+            raise self.package.guard.refusal(
+                Code.SHEET_TOO_LARGE,
+                f"工作表“{self.name}”的使用范围为{span}（约{cells:,}个单元格，上限{MAX_CELLS:,}），"
+                "可能在很远的位置有内容；请删除多余的行列后再报送。",
+                self.part, self.name)
+        if len(self.formulas) + len(self.errors) + len(self.merged) > MAX_FACTS:
+            raise self.package.guard.refusal(
+                Code.SHEET_TOO_LARGE,
+                f"工作表“{self.name}”中公式、错误值和合并单元格过多（超过{MAX_FACTS:,}个），无法安全读取。",
+                self.part, self.name)
+
+
+def _cut(window: bytes, fast: bool) -> int:
+    """Where a piece of sheet XML may end: at the last '<', unless that would split an open cell.
+
+    The fast patterns need a whole cell (an error cell's <v>, a formula cell's <f>); the exact
+    tokenizer carries its state across pieces, so any '<' will do for it.
+    """
+    last = window.rfind(b"<")
+    if not fast:
+        return last
+    start = window.rfind(b"<c ")
+    if start < 0:
+        return last
+    end = window.find(b">", start)
+    closed = end > 0 and (window[end - 1] == ord("/") or window.find(b"</c>", end) >= 0)
+    return last if closed else start
+
+
+class _Irregular(Exception):
+    """The sheet is not spelled the way the fast patterns assume; scan it again exactly."""
+
+
+def _scan_file(handle: BinaryIO, needles: list[bytes], limit: int) -> set[bytes]:
+    """Which needles occur in the file, read in chunks with overlap (bounded memory)."""
+    handle.seek(0)
+    overlap = max(map(len, needles)) - 1
+    found: set[bytes] = set()
+    tail = b""
+    read = 0
+    while read < limit:
+        chunk = handle.read(_READ)
+        if not chunk:
+            break
+        read += len(chunk)
+        window = tail + chunk
+        found.update(n for n in needles if n in window)
+        tail = window[-overlap:]
+    return found
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """A CSV or other text export: decodes as UTF-8 or GB18030 and has no control bytes."""
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = head.decode(encoding)
+        except UnicodeDecodeError:
+            # the 4 KB head may end inside a character
+            try:
+                text = head[:-3].decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
+    return False
+
+
+def _resolve(folder: str, target: str) -> str:
+    """A relationship target as a zip part path: absolute (/xl/…) or relative to the source's folder."""
+    path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+    return posixpath.normpath(path).lstrip("/")
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024**2:,.0f} MB" if size >= 1024**2 else f"{size / 1024:,.0f} KB"
