@@ -401,6 +401,7 @@ def parse_rules(data: Mapping[str, Any], source: str = "<rules>") -> Rules:
     overall = top.take(data, "overall", dict, {})
     oplace = Place(source, "[overall]")
     oplace.only(overall, {"weights"})
+    given = "weights" in overall
     raw_weights = oplace.take(overall, "weights", dict, {s.id: Decimal(1) / len(sections) for s in sections})
     weights = {}
     for sid, w in raw_weights.items():
@@ -410,7 +411,8 @@ def parse_rules(data: Mapping[str, Any], source: str = "<rules>") -> Rules:
     missing = [s.id for s in sections if s.id not in weights]
     if missing:
         raise oplace.error("weights", f"缺少部分 {'、'.join(missing)} 的权重")
-    if sum(weights.values()) != 1:
+    # Default equal weights are 1/n, inexact for n = 3, 6, 7 (the engine renormalises them exactly).
+    if given and sum(weights.values()) != 1:
         raise oplace.error("weights", f"各部分权重之和应为1，实际为 {fmt(sum(weights.values()))}")
 
     return Rules(
