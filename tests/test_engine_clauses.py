@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine_helpers import (DEPT, MISSING, RULES, TOWN, D, default_data, exact, rules_from, score_many,
+from engine_helpers import (DEPT, MISSING, RULES, TOWN, D, clause_dict, default_data, exact, rules_from, score_many,
                             score_one)
 
 p = pytest.param
@@ -522,3 +522,21 @@ def test_section_ranks_are_per_section():
     assert list(result.sections["5"].rank) == [3, 1, 2]
     assert list(result.total) == [95, 104, 100]
     assert list(result.rank) == [3, 1, 2]
+
+
+@pytest.mark.parametrize("reported, adopted, p51, p52, text", [
+    p(45, 12, 35, 30, "得35分", id="5.1 cap 40: 45 → 35 (below cap)"),
+    p(50, 12, 40, 30, "得40分", id="5.1 cap 40: 50 → exactly 40"),
+    p(60, 12, 40, 30, "超过上限按40分计，得40分", id="5.1 cap 40: 60 → 50 capped to 40, said so"),
+    p(60, 40, 40, 35, None, id="5.2 cap 35: 40 → 58 capped to 35"),
+    p(20, 0, 10, 18, None, id="5.1/5.2 capped rules still floor/below baseline: 10 and 18"),
+])
+def test_5_cap_from_the_rules_file(reported, adopted, p51, p52, text):
+    # 5 [decision]: no cap by default, but the rules file can set one.
+    data = default_data()
+    clause_dict(data, "5.1")["cap"] = 40
+    clause_dict(data, "5.2")["cap"] = D(35)
+    one = score_one(rules_from(data), DEPT, "5", {"5.1.reported": reported, "5.2.adopted": adopted})
+    assert (one.points("5.1"), one.points("5.2")) == (p51, p52)
+    if text:
+        assert one.text("5.1").endswith(text)
