@@ -341,6 +341,8 @@ def load_rules(path: Path | str | None = None) -> Rules:
     path = Path(path) if path is not None else default_rules_path()
     try:
         raw = path.read_bytes()
+    except FileNotFoundError:
+        raise RulesError(f"找不到规则文件 {path}，请检查文件名和路径") from None
     except OSError as exc:
         raise RulesError(f"无法读取规则文件 {path}：{exc.strerror or exc}") from None
     try:
