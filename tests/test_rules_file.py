@@ -133,7 +133,7 @@ def test_bad_files_refused(tmp_path, text, message):
 def test_missing_file_refused(tmp_path):
     with pytest.raises(RulesError) as caught:
         load_rules(tmp_path / "无此文件.toml")
-    assert str(caught.value).startswith(f"无法读取规则文件 {tmp_path / '无此文件.toml'}：")
+    assert str(caught.value) == f"找不到规则文件 {tmp_path / '无此文件.toml'}，请检查文件名和路径"
 
 
 def test_rules_file_written_to_disk_loads_and_scores(tmp_path):
