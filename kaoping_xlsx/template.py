@@ -163,7 +163,8 @@ def _find_header(path: Path, sheet: str, rows, where) -> tuple[int, dict[str, in
             columns[title] = c
     if TYPE_HEADER not in columns:
         seen = "、".join(f"“{shown(t)}”" for t in (_text(rows[r], c) for c in range(len(rows[r]))) if t)
-        raise UnitsError(f"单位名单 {path.name} 第{r + 1}行表头缺少“{TYPE_HEADER}”列（表头为：{seen}），"
+        inside = f"工作表“{sheet}”" if sheet else ""
+        raise UnitsError(f"单位名单 {path.name} {inside}第{r + 1}行表头缺少“{TYPE_HEADER}”列（表头为：{seen}），"
                          f"应有“{UNIT_HEADER}”“{TYPE_HEADER}”两列")
     return r, columns
 
