@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from kaoping_xlsx.engine import Unit
+from kaoping_xlsx.errors import UnitsError
 from kaoping_xlsx.layout import FORMAT, Meta, parse_meta
 from kaoping_xlsx.rules import load_rules
 from kaoping_xlsx.template import field_catalog, load_units, write_template
@@ -313,3 +314,21 @@ def test_committed_template_is_what_the_default_rules_and_sample_units_give(rule
     folder.mkdir()
     fresh = write_template(rules, load_units(SAMPLE_UNITS, rules), folder / "input_template.xlsx")
     assert workbook_content(fresh) == workbook_content(COMMITTED_TEMPLATE)
+
+
+def test_section_without_units_keeps_its_headers_and_keys(rules, tmp_path):
+    """A sheet nobody takes part in still carries its keys, so the reader recognises it as empty."""
+    path = write_template(rules, (Unit("长白镇", "乡镇", ("1",)),), tmp_path / "只有政务公开.xlsx")
+    ws = openpyxl.load_workbook(path)["放管服"]
+    assert [c.value for c in ws[1]][:3] == ["@unit", "@type", "2.1.leader"]
+    assert ws.max_row == 3 and not ws.data_validations.dataValidation
+
+
+def test_units_given_by_a_caller_are_checked(rules, tmp_path):
+    bad = (Unit("县教育局", "县直部门", ALL), Unit("县教育局", "部门", ("9",)))
+    with pytest.raises(UnitsError) as caught:
+        write_template(rules, bad, tmp_path / "模板.xlsx")
+    assert str(caught.value) == (
+        "单位名单有3处问题，模板未生成：\n单位“县教育局”重复\n单位“县教育局”的类型“部门”无效，应为“县直部门”或“乡镇”\n"
+        "单位“县教育局”参加的部分“9”不在规则中（1 政务公开、2 放管服、3 营商环境、4 信用体系、5 政府网站）")
+    assert not (tmp_path / "模板.xlsx").exists()
