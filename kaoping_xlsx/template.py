@@ -311,7 +311,6 @@ class _Styles:
         self.text = book.add_format({**base, "text_wrap": True, "valign": "top"})
         self.table_head = book.add_format({**box, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True})
         self.table = book.add_format({**box, "text_wrap": True, "valign": "top"})
-        self.sample_input = book.add_format({**box})
         self.meta = book.add_format({"num_format": "@"})
 
 
