@@ -1,0 +1,615 @@
+"""The result workbook leaders read on screen and on paper: 汇总, one sheet per section, 校验问题, 说明.
+
+It writes what the engine computed and computes no score itself. Every colour also carries a word or
+mark (否决, 降档, the grade, 数据不完整) so that a greyscale printout says the same. Text that came
+from the inputs goes through :func:`clean_text` and ``write_string`` only, so a unit called
+``=HYPERLINK(...)`` stays text. The workbook is written in xlsxwriter's ``constant_memory`` mode (rows
+strictly in order, one row in memory per sheet): at 100,000 units the other mode holds every cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError, FileSizeError
+
+from .cleantext import clean_text
+from .engine import INCOMPLETE, NOT_ASSESSED, NOT_FOR_TYPE, OK, Result, SectionResult, rounded
+from .errors import OutputError
+from .inputs import Inputs
+from .outputs import write_atomically
+from .rules import COUNT, NA, SCORE, NOT_APPLICABLE, Field, Section, fmt
+
+SUMMARY_SHEET = "汇总"
+PROBLEMS_SHEET = "校验问题"
+NOTES_SHEET = "说明"
+UNRANKED = "未排名"
+DOWNGRADED = "降档"
+VETO_MARK = "否决"
+LINE_HEIGHT = 13  # points per line of 10-point text
+CHART_LIMIT = 100  # bars in the totals chart: past this it is unreadable and slow to open
+
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "constant_memory": True,
+}
+
+RED = "#C00000"
+DARK_RED = "#7B0000"
+GREEN = "#C6EFCE"
+ORANGE = "#F4B183"
+GREY = "#D9D9D9"
+HEADER = "#DDEBF7"
+GROUP = "#BDD7EE"
+
+Cell = Any  # None (blank), str or a number
+
+
+def write_result(result: Result, inputs: Inputs, out: Path, *, run_time: datetime, version: str,
+                 formulas: bool = False) -> Path:
+    """Write the result workbook to ``out`` (atomically, never over an input file); returns ``out``.
+
+    ``run_time`` is the document's creation time and is shown on 说明, so the same inputs and the same
+    ``run_time`` give the same workbook byte for byte.
+    """
+    if formulas:
+        raise NotImplementedError("live Excel formulas in the result workbook are not written yet")
+
+    def write(tmp: Path) -> None:
+        book = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        _Report(book, result, inputs, run_time, version).write()
+        try:
+            book.close()
+        except (FileCreateError, FileSizeError) as exc:
+            raise OutputError(f"无法写入结果文件 {out}：{exc}") from None
+
+    return write_atomically(out, write, inputs=[f.path for f in inputs.files])
+
+
+def text_width(text: str) -> int:
+    """Display width in Excel column units: CJK (3 bytes in UTF-8) counts 2, ASCII 1; fast on big columns."""
+    return (len(text.encode("utf-8")) + len(text)) // 2
+
+
+class _Styles:
+    """Every cell format of the workbook, created once; grey twins for 数据不完整 rows."""
+
+    def __init__(self, book: xlsxwriter.Workbook, decimals: int):
+        self.book = book
+        score = self.score_format = "0." + "0" * decimals if decimals else "0"
+        base = {"border": 1, "border_color": "#A6A6A6", "valign": "vcenter", "font_size": 10}
+        roles = {
+            "text": {},
+            "wrap": {"text_wrap": True},
+            "center": {"align": "center"},
+            "int": {"num_format": "0", "align": "center"},
+            "num": {},
+            "score": {"num_format": score},
+        }
+        self.plain = {k: self._add(base, v) for k, v in roles.items()}
+        grey = {"bg_color": GREY, "font_color": "#404040"}
+        self.grey = {k: self._add(base, v, grey) for k, v in roles.items()}
+        white = {"font_color": "#FFFFFF", "bold": True}
+        self.veto_score = self._add(base, roles["score"], {"bg_color": RED, "num_format": f'"{VETO_MARK} "{score}'},
+                                    white)
+        self.veto_text = self._add(base, roles["wrap"], {"bg_color": RED}, white)
+        self.downgrade = self._add(base, roles["wrap"], {"bg_color": DARK_RED}, white)
+        self.good = self._add(base, roles["center"], {"bg_color": GREEN, "font_color": "#006100", "bold": True})
+        self.bad = self._add(base, roles["center"], {"bg_color": ORANGE, "font_color": "#7F2704", "bold": True})
+        # 降档 rows: a thick dark-red line left of the rank and the unit name in dark red.
+        mark = {"left": 5, "left_color": DARK_RED}
+        self.rank = {(g, d): self._add(base, roles["int"], grey if g else {}, mark if d else {})
+                     for g in (False, True) for d in (False, True)}
+        self.unit = {(g, d): self._add(base, grey if g else {}, {"bold": True, "font_color": DARK_RED} if d else {})
+                     for g in (False, True) for d in (False, True)}
+        head = {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1,
+                "font_size": 10}
+        self.header = self._add(head, {"bg_color": HEADER})
+        self.group = self._add(head, {"bg_color": GROUP})
+        self.title = self._add({"bold": True, "font_size": 14})
+        self.label = self._add(base, {"bold": True, "bg_color": HEADER, "text_wrap": True})
+
+    def _add(self, *parts: dict):
+        props: dict = {}
+        for part in parts:
+            props.update(part)
+        return self.book.add_format(props)
+
+    def role(self, name: str, grey: bool):
+        return (self.grey if grey else self.plain)[name]
+
+    def column(self, name: str, grey: Sequence[bool]) -> list:
+        """One format per row: ``name``, grey where the row is 数据不完整."""
+        plain, shaded = self.plain[name], self.grey[name]
+        return [shaded if g else plain for g in grey]
+
+
+@dataclass
+class _Column:
+    """One table column: its header, the cell of every data row, their formats, a width hint."""
+
+    label: str
+    values: list[Cell]
+    formats: list
+    width: float = 10
+    group: str = ""
+
+
+def _width(values: Sequence[Cell], label: str, lo: float = 6, hi: float = 40) -> float:
+    """Fit the widest text (headers wrap, so they count up to 8 CJK characters); numbers need about 9."""
+    texts = {v for v in values if isinstance(v, str)}
+    widest = max(map(text_width, texts), default=0)
+    if any(v is not None and not isinstance(v, str) for v in values):
+        widest = max(widest, 9)
+    return min(hi, max(lo, widest + 2, min(text_width(label), 16) + 2))
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column of ``width``."""
+    room = max(width - 1, 1)
+    return sum(max(1, -(-text_width(part) // int(room))) for part in text.split("\n"))
+
+
+def _heights(columns: Sequence[_Column], rows: int) -> list[int]:
+    """Lines each row needs for its wrapped texts: viewers do not all grow rows by themselves."""
+    lines = [1] * rows
+    for col in columns:
+        if not any(getattr(f, "text_wrap", 0) for f in set(col.formats)):
+            continue
+        if max((text_width(v) for v in col.values if v.__class__ is str), default=0) <= col.width - 1:
+            continue
+        for r, (v, f) in enumerate(zip(col.values, col.formats)):
+            if v.__class__ is str and f.text_wrap:
+                lines[r] = max(lines[r], _lines(v, col.width))
+    return lines
+
+
+def _grid(ws, first_row: int, columns: Sequence[_Column], rows: int) -> None:
+    """Write the data rows in order (constant_memory mode): text with write_string, numbers with
+    write_number, blanks only where a format (fill, border) must show; rows with wrapped text taller."""
+    write_string, write_number, write_blank, set_row = ws.write_string, ws.write_number, ws.write_blank, ws.set_row
+    cols = [(c, col.values, col.formats) for c, col in enumerate(columns)]
+    for r, lines in enumerate(_heights(columns, rows)):
+        row = first_row + r
+        if lines > 1:
+            set_row(row, min(LINE_HEIGHT * lines + 3, 409))
+        for c, values, formats in cols:
+            v = values[r]
+            if v is None:
+                write_blank(row, c, None, formats[r])
+            elif v.__class__ is str:
+                write_string(row, c, v, formats[r])
+            else:
+                write_number(row, c, v, formats[r])
+
+
+def _page(ws, header_rows: int, landscape: bool = True) -> None:
+    """Print setup: A4 landscape, one page wide, headers repeated, page numbers in the footer."""
+    if landscape:
+        ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0, header_rows - 1)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_header("&L&A")
+    ws.set_footer("&C&P / &N")
+
+
+def _input_cell(f: Field, value: Any) -> Cell:
+    """An input value as the user gave it, normalised: 是/否, a number, a choice, a text or 不适用."""
+    if value is None:
+        return None
+    if f.type == NA:
+        return NOT_APPLICABLE if value is True else None
+    if isinstance(value, (bool, np.bool_)):
+        return "是" if value else "否"
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (Decimal, float)):
+        return float(value)
+    return clean_text(value)
+
+
+def _field_label(f: Field) -> str:
+    return f"{f.label}（{f.unit}）" if f.unit and f.type in (COUNT, SCORE) and f.unit not in f.label else f.label
+
+
+@dataclass
+class _Report:
+    book: xlsxwriter.Workbook
+    result: Result
+    inputs: Inputs
+    run_time: datetime
+    version: str
+    styles: _Styles = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rules = self.result.rules
+        self.styles = _Styles(self.book, self.rules.decimals)
+        self.units = self.result.units
+        self.names = [clean_text(u.name) for u in self.units]
+        self.types = [clean_text(u.type) for u in self.units]
+        taken = {SUMMARY_SHEET, PROBLEMS_SHEET, NOTES_SHEET}
+        for s in self.rules.sections:
+            if s.sheet in taken:
+                raise OutputError(f"规则中考评部分“{s.name}”的工作表名“{s.sheet}”与结果表的固定工作表重名，请在规则文件中改名")
+
+    def score(self, value: Decimal) -> float:
+        """The rounded value leaders see (half-up on the exact value), as a number cell."""
+        return float(rounded(value, self.rules.decimals))
+
+    def write(self) -> None:
+        self.book.set_properties({
+            "title": f"{self.rules.title} 考评结果",
+            "subject": "绩效考评结果",
+            "author": "kaoping_xlsx",
+            "company": self.rules.send_to,
+            "comments": f"规则 {self.rules.id}（指纹 {self.rules.fingerprint}），程序版本 {self.version}",
+            "created": self.run_time,
+        })
+        self.summary()
+        for s in self.rules.sections:
+            self.section(self.result.sections[s.id])
+        self.problems()
+        self.notes()
+
+    # ------------------------------------------------------------------ 汇总
+
+    def _bands(self, section: Section) -> dict[str, Any]:
+        """Grade name → format: the top band green, the bottom band orange, any middle band plain."""
+        if not section.grades:
+            return {}
+        order = sorted(section.grades, key=lambda g: (g.lower is not None, g.lower or 0))
+        return {order[-1].name: self.styles.good, order[0].name: self.styles.bad}
+
+    def summary(self) -> None:
+        st, res = self.styles, self.result
+        ws = self.book.add_worksheet(SUMMARY_SHEET)
+        n = len(self.units)
+        sections = [res.sections[s.id] for s in self.rules.sections]
+        incomplete = [any(sr.status[i] == INCOMPLETE for sr in sections) for i in range(n)]
+        ranked = sorted((i for i in range(n) if res.rank[i] is not None), key=lambda i: (res.rank[i], i))
+        order = ranked + [i for i in range(n) if res.rank[i] is None]
+        grey = [incomplete[i] for i in order]
+        down = [bool(res.downgrade[i]) for i in order]
+
+        cols = [
+            _Column("名次", [int(res.rank[i]) if res.rank[i] is not None else UNRANKED for i in order],
+                    [st.rank[g, d] for g, d in zip(grey, down)]),
+            _Column("单位名称", [self.names[i] for i in order], [st.unit[g, d] for g, d in zip(grey, down)]),
+            _Column("单位类型", [self.types[i] for i in order], st.column("center", grey)),
+        ]
+        for sr in sections:
+            values, formats = [], []
+            for i, g in zip(order, grey):
+                status = sr.status[i]
+                if status == OK:
+                    values.append(self.score(sr.total[i]))
+                    formats.append(st.veto_score if sr.failed_vetoes[i] else st.role("score", g))
+                else:
+                    values.append(INCOMPLETE if status == INCOMPLETE else NOT_FOR_TYPE)
+                    formats.append(st.role("center", g))
+            cols.append(_Column(sr.section.name, values, formats))
+        cols.append(_Column(
+            "总分",
+            [self.score(res.total[i]) if res.total[i] is not None else INCOMPLETE if incomplete[i] else NOT_FOR_TYPE
+             for i in order],
+            [st.role("center" if res.total[i] is None else "score", g) for i, g in zip(order, grey)]))
+        for sr in sections:
+            if not sr.section.grades:
+                continue
+            bands = self._bands(sr.section)
+            values = [sr.grade[i] or (NOT_FOR_TYPE if sr.status[i] == NOT_ASSESSED else None) for i in order]
+            cols.append(_Column(f"{sr.section.name}等次", values,
+                                [bands.get(v) or st.role("center", g) for v, g in zip(values, grey)]))
+        cols.append(_Column(DOWNGRADED, [DOWNGRADED if d else None for d in down],
+                            [st.downgrade if d else st.role("center", g) for d, g in zip(down, grey)]))
+        cols.append(_Column("降档原因", [clean_text("；".join(res.downgrade[i])) or None for i in order],
+                            st.column("wrap", grey)))
+        vetoes = [res.failed_vetoes[i] for i in order]
+        cols.append(_Column("否决项", [f"{VETO_MARK}：" + clean_text("；".join(v)) if v else None for v in vetoes],
+                            [st.veto_text if v else st.role("wrap", g) for v, g in zip(vetoes, grey)]))
+        for col in cols:
+            col.width = _width(col.values, col.label, hi=36 if col.label in ("降档原因", "否决项") else 30)
+
+        ws.set_row(0, 30)
+        for c, col in enumerate(cols):
+            ws.set_column(c, c, col.width)
+            ws.write_string(0, c, col.label, st.header)
+        _grid(ws, 1, cols, n)
+        self.legend_rows(ws, n + 2, len(cols) - 1)
+        ws.freeze_panes(1, 2)
+        ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
+        _page(ws, 1)
+        if ranked:
+            self.chart(ws, ranked, next(c for c, col in enumerate(cols) if col.label == "总分"), len(cols) + 1)
+
+    def legend_rows(self, ws, row: int, last_col: int) -> None:
+        """The legend under the table: a sample cell, then what it means (printed with the last page)."""
+        st = self.styles
+        ws.write_string(row, 1, "图例", st.header)
+        ws.merge_range(row, 2, row, last_col, "含义（颜色之外都有文字或标记，黑白打印也能分辨）", st.header)
+        for sample, f, words in self.legend():
+            row += 1
+            if isinstance(sample, str):
+                ws.write_string(row, 1, sample, f)
+            else:
+                ws.write_number(row, 1, sample, f)
+            ws.merge_range(row, 2, row, last_col, words, st.plain["text"])
+
+    def legend(self) -> list[tuple[Cell, Any, str]]:
+        st, d = self.styles, self.rules.decimals
+        rows: list[tuple[Cell, Any, str]] = [
+            (0, st.veto_score, "否决项未通过：红底白字。该部分得分前标“否决”，“否决项”列写明条款"),
+            (DOWNGRADED, st.downgrade, "直接降档：深红底白字“降档”，名次格左侧深红粗线、单位名称深红，原因见“降档原因”列"),
+        ]
+        for s in self.rules.sections:
+            bands = self._bands(s)
+            for g in s.grades:
+                if g.name in bands:
+                    rows.append((g.name, bands[g.name], f"{s.name}等次“{g.name}”，得分区间 {g.words()[len(g.name):]}"))
+        rows += [
+            (INCOMPLETE, st.grey["center"], f"有考评部分数据不完整：不计总分，名次写“{UNRANKED}”，灰底列于最后；"
+                                            f"原因见“{PROBLEMS_SHEET}”表"),
+            (NOT_FOR_TYPE, st.plain["center"], "不参加该部分考评，或该项不适用于此类单位"),
+            (NOT_APPLICABLE, st.plain["center"], "该项标注不适用：本部分按适用项满分折算为百分制（见各部分工作表）"),
+            (st.score_format, st.plain["center"], f"分数保留{d}位小数、四舍五入；按显示的总分排名，总分相同名次相同（如1、1、3）"),
+        ]
+        return rows
+
+    def chart(self, ws, ranked: list[int], total_col: int, col: int) -> None:
+        """Bar chart of the ranked totals, best on top. The cached values are given explicitly because
+        constant_memory mode cannot read them back from the sheet."""
+        res = self.result
+        shown = ranked[:CHART_LIMIT]
+        k = len(shown)
+        chart = self.book.add_chart({"type": "bar"})
+        chart.add_series({
+            "name": "总分",
+            "categories": [SUMMARY_SHEET, 1, 1, k, 1],
+            "values": [SUMMARY_SHEET, 1, total_col, k, total_col],
+            "categories_data": [self.names[i] for i in shown],
+            "values_data": [self.score(res.total[i]) for i in shown],
+            "fill": {"color": "#5B9BD5"},
+            "data_labels": {"value": True, "num_format": self.styles.score_format},
+            "gap": 60,
+        })
+        title = "总分（已排名单位）" if len(ranked) <= CHART_LIMIT else f"总分（名次前{CHART_LIMIT}个单位）"
+        chart.set_title({"name": title, "name_font": {"size": 12}})
+        chart.set_legend({"none": True})
+        chart.set_y_axis({"reverse": True, "crossing": "max"})
+        chart.set_x_axis({"min": 0, "num_format": "0"})
+        chart.set_size({"width": 560, "height": min(60 + 22 * k, 2400) + 40})
+        ws.insert_chart(1, col, chart, {"object_position": 3})
+
+    # ------------------------------------------------------------------ section sheets
+
+    def section(self, sr: SectionResult) -> None:
+        st, section = self.styles, sr.section
+        ws = self.book.add_worksheet(section.sheet)
+        n = len(self.units)
+        grey = [s == INCOMPLETE for s in sr.status]
+        columns = self._aligned(section)
+
+        unit = "单位"
+        cols = [
+            _Column("单位名称", self.names, [st.unit[g, bool(d)] for g, d in zip(grey, sr.downgrade)], group=unit),
+            _Column("单位类型", self.types, st.column("center", grey), group=unit),
+        ]
+        summary = f"{section.name}结果"
+        scores, score_formats, ranks = [], [], []
+        for i, g in enumerate(grey):
+            if sr.status[i] == OK:
+                scores.append(self.score(sr.total[i]))
+                score_formats.append(st.veto_score if sr.failed_vetoes[i] else st.plain["score"])
+                ranks.append(int(sr.rank[i]))
+            else:
+                scores.append(INCOMPLETE if g else NOT_FOR_TYPE)
+                score_formats.append(st.role("center", g))
+                ranks.append(UNRANKED if g else NOT_FOR_TYPE)
+        cols.append(_Column("本部分得分", scores, score_formats, group=summary))
+        cols.append(_Column("本部分名次", ranks, [st.rank[g, bool(d)] for g, d in zip(grey, sr.downgrade)],
+                            group=summary))
+        if section.grades:
+            bands = self._bands(section)
+            values = [sr.grade[i] or None for i in range(n)]
+            cols.append(_Column("等次", values, [bands.get(v) or st.role("center", g) for v, g in zip(values, grey)],
+                                group=summary))
+        if section.downgrades:
+            cols.append(_Column(DOWNGRADED, [f"{DOWNGRADED}：" + clean_text("；".join(d)) if d else None
+                                             for d in sr.downgrade],
+                                [st.downgrade if d else st.role("wrap", g) for d, g in zip(sr.downgrade, grey)],
+                                group=summary))
+        if any(c.has_veto for c in section.clauses):
+            cols.append(_Column("否决项", [f"{VETO_MARK}：" + "；".join(v) if v else None for v in sr.failed_vetoes],
+                                [st.veto_text if v else st.role("wrap", g) for v, g in zip(sr.failed_vetoes, grey)],
+                                group=summary))
+
+        for cr in sr.clauses:
+            clause = cr.clause
+            fields = list(clause.fields) + ([section.na_field(clause)] if section.allow_not_applicable else [])
+            for f in fields:
+                cols.append(self._input_column(f, columns[f.key], grey, clause.heading))
+            deductions, points, point_formats, texts, text_formats = [], [], [], [], []
+            for i, g in enumerate(grey):
+                veto = bool(cr.veto[i])
+                if cr.points[i] is not None:
+                    deductions.append(self.score(cr.deduction[i]))
+                    points.append(self.score(cr.points[i]))
+                    point_formats.append(st.veto_score if veto else st.plain["score"])
+                elif cr.not_applicable[i]:
+                    deductions.append(None)
+                    points.append(NOT_APPLICABLE)
+                    point_formats.append(st.role("center", g))
+                else:
+                    blank = None if sr.status[i] == INCOMPLETE or not cr.text[i] else cr.text[i]
+                    deductions.append(blank)
+                    points.append(blank)
+                    point_formats.append(st.role("center", g))
+                texts.append(clean_text(cr.text[i]) or None)
+                text_formats.append(st.veto_text if veto else st.role("wrap", g))
+            cols.append(_Column("本项扣分", deductions,
+                                [st.role("center" if isinstance(v, str) or v is None else "score", g)
+                                 for v, g in zip(deductions, grey)], group=clause.heading))
+            cols.append(_Column("本项得分", points, point_formats, group=clause.heading))
+            cols.append(_Column("计分说明", texts, text_formats, group=clause.heading))
+        for f in section.inputs:
+            cols.append(self._input_column(f, columns[f.key], grey, "降档相关情况"))
+
+        for col in cols:
+            col.width = _width(col.values, col.label, hi=36 if col.label == "计分说明" else 24)
+        self._headers(ws, cols)
+        _grid(ws, 2, cols, n)
+        ws.freeze_panes(2, 2)
+        ws.autofilter(1, 0, max(n, 1) + 1, len(cols) - 1)
+        _page(ws, 2)
+
+    def _aligned(self, section: Section) -> dict[str, np.ndarray]:
+        """The section's input table re-indexed to the unit list (None where a unit has no row)."""
+        frame = self.inputs.tables.get(section.id)
+        names = [u.name for u in self.units]
+        out = {}
+        positions = frame.index.get_indexer(names) if frame is not None else np.full(len(names), -1)
+        present = positions >= 0
+        for f in section.fields:
+            column = np.full(len(names), None, dtype=object)
+            if frame is not None and f.key in frame.columns:
+                values = frame[f.key].to_numpy(dtype=object)
+                column[present] = values[positions[present]]
+                column[pd.isna(column)] = None
+            out[f.key] = column
+        return out
+
+    def _input_column(self, f: Field, values: np.ndarray, grey: list[bool], group: str) -> _Column:
+        st = self.styles
+        applies = {t: f.applies(t) for t in self.rules.unit_types}
+        cells = [_input_cell(f, v) if applies.get(u.type, False) else NOT_FOR_TYPE
+                 for u, v in zip(self.units, values)]
+        formats = [st.role("center" if v is None or isinstance(v, str) and len(v) <= 6 else
+                           "wrap" if isinstance(v, str) else "num", g) for v, g in zip(cells, grey)]
+        return _Column(_field_label(f), cells, formats, group=group)
+
+    def _headers(self, ws, cols: list[_Column]) -> None:
+        """Two header rows: each group (unit, result, clause heading) merged across its columns."""
+        st = self.styles
+        spans: list[tuple[str, int, int]] = []
+        for c, col in enumerate(cols):
+            if spans and spans[-1][0] == col.group:
+                spans[-1] = (col.group, spans[-1][1], c)
+            else:
+                spans.append((col.group, c, c))
+        lines = max(text_width(g) / max(sum(cols[c].width for c in range(a, b + 1)) - 1, 1) for g, a, b in spans)
+        ws.set_row(0, min(max(30, 15 * (int(lines) + 1)), 90))
+        ws.set_row(1, 45)
+        for c, col in enumerate(cols):
+            ws.set_column(c, c, col.width)
+        for group, a, b in spans:
+            if a == b:
+                ws.write_string(0, a, group, st.group)
+            else:
+                ws.merge_range(0, a, 0, b, group, st.group)
+        for c, col in enumerate(cols):
+            ws.write_string(1, c, col.label, st.header)
+
+    # ------------------------------------------------------------------ 校验问题
+
+    def problems(self) -> None:
+        st = self.styles
+        ws = self.book.add_worksheet(PROBLEMS_SHEET)
+        problems = self.inputs.problems
+        labels = ["严重程度", "代码", "类别", "文件", "工作表", "单元格", "单位", "条款", "填写的值", "应填写", "说明"]
+        rows = [(p.severity, p.code.value, p.code.words, p.file, p.sheet, p.cell, p.unit, p.clause, p.value,
+                 p.expected, p.message) for p in problems]
+        if not rows:
+            rows = [("", "", "", "", "", "", "", "", "", "", "未发现问题")]
+        wrap = st.plain["wrap"]
+        cols = [_Column(label, [clean_text(r[c]) or None for r in rows], [wrap] * len(rows))
+                for c, label in enumerate(labels)]
+        for col, hi in zip(cols, (8, 6, 16, 30, 14, 16, 24, 8, 20, 24, 60)):
+            col.width = _width(col.values, col.label, lo=min(hi, 8), hi=hi)
+        ws.set_row(0, 24)
+        for c, col in enumerate(cols):
+            ws.set_column(c, c, col.width)
+            ws.write_string(0, c, col.label, st.header)
+        _grid(ws, 1, cols, len(rows))
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, len(rows), len(cols) - 1)
+        _page(ws, 1)
+
+    # ------------------------------------------------------------------ 说明
+
+    def notes(self) -> None:
+        st, rules, res = self.styles, self.rules, self.result
+        ws = self.book.add_worksheet(NOTES_SHEET)
+        widths = (26, 80, 24, 30)
+        for c, w in enumerate(widths):
+            ws.set_column(c, c, w)
+        wrap = st.plain["wrap"]
+        row = 0
+
+        def put(texts: Sequence[str], formats: Sequence[Any]) -> None:
+            nonlocal row
+            lines = max(_lines(t, w) for t, w in zip(texts, widths))
+            if lines > 1:
+                ws.set_row(row, min(LINE_HEIGHT * lines + 3, 409))
+            for c, (text, f) in enumerate(zip(texts, formats)):
+                ws.write_string(row, c, clean_text(text), f)
+            row += 1
+
+        def heading(text: str, columns: Sequence[str]) -> None:
+            nonlocal row
+            row += 1
+            put([text], [st.title])
+            put(columns, [st.header] * len(columns))
+
+        ranked = sum(r is not None for r in res.rank)
+        weights = "，".join(f"{s.name}{fmt(rules.weights[s.id])}" for s in rules.sections)
+        put([f"{rules.title} 考评结果说明"], [st.title])
+        row += 1
+        facts = [
+            ("考评细则", rules.title),
+            ("规则编号", rules.id),
+            ("规则指纹", rules.fingerprint),
+            ("规则文件", rules.source),
+            ("运行时间", self.run_time.isoformat(sep=" ", timespec="seconds")),
+            ("程序版本", f"kaoping_xlsx {self.version}"),
+            ("参评单位", f"{len(self.units)}个，已排名{ranked}个，未排名{len(self.units) - ranked}个"),
+            ("计算与舍入", f"全程用精确小数计算，不做中间舍入；只在显示和排名时保留{rules.decimals}位小数，"
+                           "四舍五入（半数进位，如 89.995 显示为 90.00）。表中分数均为舍入后的值"),
+            ("总分", f"所参加各部分得分的加权平均（权重 {weights}），按单位实际参加的部分重新归一"),
+            ("名次", "按显示的总分从高到低排名，总分相同名次相同（如1、1、3），同名次按单位名单顺序排列；"
+                     f"有部分“{INCOMPLETE}”的单位不排名，列于最后"),
+        ]
+        for key, value in facts:
+            put([key, value], [st.label, wrap])
+
+        heading("输入文件", ("文件", "SHA-256", "状态", "提供的部分"))
+        names = {s.id: s.name for s in rules.sections}
+        for f in self.inputs.files:
+            supplied = "、".join(names.get(sid, sid) for sid in f.sections) or "（无）"
+            status = "已采用" if f.accepted else f"已拒绝（见“{PROBLEMS_SHEET}”表）"
+            put([f.name, f.sha256, status, supplied], [wrap] * 4)
+        if not self.inputs.files:
+            put(["（无）"], [wrap])
+
+        heading("计分方法", ("部分", "条款及计分方法（每条一行）"))
+        for s in rules.sections:
+            lines = [f"{c.id} {c.name}（{c.points_words()}）：{c.method()}" for c in s.clauses]
+            if s.allow_not_applicable:
+                lines.append(f"{NOT_APPLICABLE}：标注不适用的项不计入，本部分按“得分÷适用项满分×{fmt(s.max)}”折算")
+            if s.grades:
+                lines.append("等次：" + "；".join(g.words() for g in s.grades))
+            if s.downgrades:
+                lines.append("降档（任一即降档）：" + "；".join(t.words() for t in s.downgrades))
+            for line in lines:
+                put([f"{s.id} {s.name}（满分{fmt(s.max)}分）", line], [wrap, wrap])
+        _page(ws, 1, landscape=False)
