@@ -57,5 +57,5 @@ def rules_table(rules: Rules) -> str:
 
 def fields_table(catalog: Sequence[dict]) -> str:
     return text_table(["工作表", "列", "键", "条款", "名称", "类型", "允许的值"],
-                      [[f["sheet"], f["column"], f["key"], f["clause"], f["label"], f["type"], f["allowed"]]
+                      [[f["sheet"], f["column"], f["key"], f["clause"], f["label"], f["type_words"], f["allowed"]]
                        for f in catalog])
