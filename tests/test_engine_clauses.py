@@ -540,3 +540,19 @@ def test_5_cap_from_the_rules_file(reported, adopted, p51, p52, text):
     assert (one.points("5.1"), one.points("5.2")) == (p51, p52)
     if text:
         assert one.text("5.1").endswith(text)
+
+
+@pytest.mark.parametrize("section_id, overrides, clause_id, text", [
+    p("1", {"1.2.2.missed": 3}, "1.2.2", "漏报3条×2分=扣6分，得24分", id="1.2.2 explanation"),
+    p("1", {"1.2.1.report": N}, "1.2.1", "编制并公布上一年度年度报告：否，否决，得0分", id="1.2.1 explanation"),
+    p("1", {"1.2.2.leak": Y}, "1.2.2", "泄密，不得分（否决）", id="1.2.2 泄密 explanation"),
+    p("1", {"1.3.study": 0}, "1.3", "政务公开学习次数0次，不足1次，得0分", id="1.3 explanation"),
+    p("2", {"2.3.publicised": N, "2.3.late": 2}, "2.3",
+      "宣传改革成效：否，扣5分；未按节点报送2次×2分=扣4分；共扣9分，得1分", id="2.3 two parts: 10-5-4=1"),
+    p("2", {"2.6.found": Y}, "2.6", "发现减权放权问题：是，得0分", id="2.6 explanation"),
+    p("5", {"5.3.signed": N}, "5.3", "缺1项（留存领导签批纸质版）×10分=扣10分，得10分", id="5.3 explanation"),
+    p("5", {"5.2.adopted": 5}, "5.2", "采用5条，比标准12条少7条×1分=减7分，得23分", id="5.2 explanation"),
+])
+def test_explanations(section_id, overrides, clause_id, text):
+    # General: every computed item carries a short Chinese explanation.
+    assert score_one(RULES, DEPT, section_id, overrides).text(clause_id) == text
