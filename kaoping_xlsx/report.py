@@ -10,7 +10,7 @@ strictly in order, one row in memory per sheet): at 100,000 units the other mode
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Sequence
@@ -63,12 +63,15 @@ def write_result(result: Result, inputs: Inputs, out: Path, *, run_time: datetim
     """
     if formulas:
         raise NotImplementedError("live Excel formulas in the result workbook are not written yet")
+    fixed = {SUMMARY_SHEET, PROBLEMS_SHEET, NOTES_SHEET}
+    for s in result.rules.sections:
+        if s.sheet in fixed:
+            raise OutputError(f"规则中考评部分“{s.name}”的工作表名“{s.sheet}”与结果表的固定工作表重名，请在规则文件中改名")
 
     def write(tmp: Path) -> None:
-        book = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
-        _Report(book, result, inputs, run_time, version).write()
         try:
-            book.close()
+            with xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS) as book:
+                _Report(book, result, inputs, run_time, version).write()
         except (FileCreateError, FileSizeError) as exc:
             raise OutputError(f"无法写入结果文件 {out}：{exc}") from None
 
@@ -238,10 +241,6 @@ class _Report:
         self.units = self.result.units
         self.names = [clean_text(u.name) for u in self.units]
         self.types = [clean_text(u.type) for u in self.units]
-        taken = {SUMMARY_SHEET, PROBLEMS_SHEET, NOTES_SHEET}
-        for s in self.rules.sections:
-            if s.sheet in taken:
-                raise OutputError(f"规则中考评部分“{s.name}”的工作表名“{s.sheet}”与结果表的固定工作表重名，请在规则文件中改名")
 
     def score(self, value: Decimal) -> float:
         """The rounded value leaders see (half-up on the exact value), as a number cell."""
@@ -254,7 +253,9 @@ class _Report:
             "author": "kaoping_xlsx",
             "company": self.rules.send_to,
             "comments": f"规则 {self.rules.id}（指纹 {self.rules.fingerprint}），程序版本 {self.version}",
-            "created": self.run_time,
+            # Document times are UTC; an aware run time is converted, a naive one taken as given.
+            "created": self.run_time.astimezone(timezone.utc).replace(tzinfo=None) if self.run_time.tzinfo
+            else self.run_time,
         })
         self.summary()
         for s in self.rules.sections:
