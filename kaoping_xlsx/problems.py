@@ -32,6 +32,7 @@ class Code(str, Enum):
     SHEET_MISSING = "S01"
     COLUMN_MISSING = "S02"
     SHEET_TOO_LARGE = "S03"
+    COLUMN_DUPLICATE = "S04"
     # unit rows
     UNIT_UNKNOWN = "U01"
     UNIT_DUPLICATE = "U02"
@@ -73,6 +74,7 @@ _WORDS = {
     Code.SHEET_MISSING: "缺少工作表",
     Code.COLUMN_MISSING: "缺少列",
     Code.SHEET_TOO_LARGE: "工作表范围过大",
+    Code.COLUMN_DUPLICATE: "列重复",
     Code.UNIT_UNKNOWN: "单位不在名单中",
     Code.UNIT_DUPLICATE: "单位重复",
     Code.UNIT_MISSING: "单位行缺失",
