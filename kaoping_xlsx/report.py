@@ -25,11 +25,9 @@ from .engine import INCOMPLETE, NOT_ASSESSED, NOT_FOR_TYPE, OK, Result, SectionR
 from .errors import OutputError
 from .inputs import Inputs
 from .outputs import write_atomically
-from .rules import COUNT, NA, SCORE, NOT_APPLICABLE, Field, Section, fmt
+from .rules import COUNT, NA, NOT_APPLICABLE, RESERVED_SHEETS, SCORE, Field, Section, fmt
 
-SUMMARY_SHEET = "汇总"
-PROBLEMS_SHEET = "校验问题"
-NOTES_SHEET = "说明"
+SUMMARY_SHEET, PROBLEMS_SHEET, NOTES_SHEET = RESERVED_SHEETS[1:]
 UNRANKED = "未排名"
 DOWNGRADED = "降档"
 VETO_MARK = "否决"
@@ -63,10 +61,6 @@ def write_result(result: Result, inputs: Inputs, out: Path, *, run_time: datetim
     """
     if formulas:
         raise NotImplementedError("live Excel formulas in the result workbook are not written yet")
-    fixed = {SUMMARY_SHEET, PROBLEMS_SHEET, NOTES_SHEET}
-    for s in result.rules.sections:
-        if s.sheet in fixed:
-            raise OutputError(f"规则中考评部分“{s.name}”的工作表名“{s.sheet}”与结果表的固定工作表重名，请在规则文件中改名")
 
     def write(tmp: Path) -> None:
         try:

@@ -28,6 +28,8 @@ YES = "是"
 NO = "否"
 NOT_APPLICABLE = "不适用"
 DEFAULT_RULES = "changbai-2020.toml"
+# Sheet names the template and the result workbook use for themselves.
+RESERVED_SHEETS = ("填表说明", "汇总", "校验问题", "说明")
 
 # Field types: what a cell may hold.
 YESNO = "yesno"
@@ -450,6 +452,8 @@ def _parse_section(table, place: Place, unit_types, seen_clause_ids: dict[str, s
     bad = set(sheet) & set("[]:*?/\\")
     if bad or len(sheet) > 31 or sheet.startswith("'") or sheet.startswith("_"):
         raise place.error("sheet", f"“{sheet}”不能作为工作表名（不超过31个字符，不含 []:*?/\\，不以'或_开头）")
+    if sheet in RESERVED_SHEETS:
+        raise place.error("sheet", f"“{sheet}”是模板或结果表自用的工作表名，请换一个（保留名：{'、'.join(RESERVED_SHEETS)}）")
     draft = SectionDraft(sid, unit_types)
     clauses: list[Clause] = []
     for raw in place.take(table, "clause", list):

@@ -104,6 +104,9 @@ BAD = [
     p(_set(_clause("5.1"), cap=20), "条款 5.1 的 cap：上限20分不能低于基准分", id="cap below share"),
     p(lambda d: section_dict(d, "2")["downgrade"][0].update(input="2.nope"),
       "部分 2 的降档条件 的 input：不存在的输入项 2.nope", id="downgrade on unknown input"),
+    p(lambda d: section_dict(d, "3").update(sheet="汇总"),
+      "部分 3 的 sheet：“汇总”是模板或结果表自用的工作表名，请换一个（保留名：填表说明、汇总、校验问题、说明）",
+      id="section sheet named like a result sheet"),
 ]
 
 
