@@ -10,6 +10,7 @@ lie) and searched for DTDs, and each worksheet's XML is scanned once with byte r
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import struct
@@ -24,14 +25,15 @@ import defusedxml.ElementTree as safe_et
 from defusedxml import DefusedXmlException
 
 from .problems import Code, Problem
-from .xlref import MAX_COL, MAX_ROW, cell_range, col_index, parse_cell
+from .xlref import MAX_COL, MAX_ROW, cell_range, col_letter, parse_cell
 
 # Limits. A legitimate workbook of 5 sheets × 100,000 units × 15 columns (xlsxwriter, numbers and
-# text) is ~60 MB compressed and ~430 MB of XML; these leave room above it and stop bombs far below
-# what would exhaust the machine.
+# text) is 58 MB compressed and 279 MB of XML; the most repetitive legitimate sheets measured (100,000
+# bordered rows, 1,000,000 styled empty rows) compress 12-20:1, while a deflate bomb reaches ~1000:1.
+# These leave several times that room and stop bombs far below what would exhaust the machine.
 MAX_ENTRIES = 10_000  # real workbooks hold tens of parts; images and the like, hundreds
-MAX_TOTAL = 2 * 1024**3  # sum of declared uncompressed sizes of all parts
-MAX_RATIO = 300  # per part, uncompressed / compressed; legit sheet XML is ~10-130 (empty styled rows)
+MAX_TOTAL = 1024**3  # sum of declared uncompressed sizes of all parts
+MAX_RATIO = 100  # per part, uncompressed / compressed
 RATIO_FLOOR = 16 * 1024**2  # parts smaller than this are never judged by ratio
 MAX_SMALL_PART = 64 * 1024**2  # workbook.xml, rels and content types are parsed whole
 MAX_TOKEN = 8 * 1024**2  # bytes between two '>' in an XML part (Excel caps a cell at 32,767 chars)
@@ -46,15 +48,11 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_HEADS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _LOCAL = struct.Struct("<4s22xHH")  # signature, then name and extra lengths of a local file header
 
-# Any DTD or entity declaration, in UTF-8 or either UTF-16 byte order, any letter case.
-_WORDS_UNSAFE = (b"<!DOCTYPE", b"<!ENTITY")
-_UNSAFE = re.compile(
-    b"|".join(
-        re.escape(w.decode().encode(enc)) for w in _WORDS_UNSAFE for enc in ("utf-8", "utf-16-le", "utf-16-be")
-    ),
-    re.IGNORECASE,
-)
-_UNSAFE_OVERLAP = 2 * max(len(w) for w in _WORDS_UNSAFE)
+# Any DTD or entity declaration ("<!" then DOCTYPE or ENTITY, any letter case), in UTF-8 (and the
+# ASCII-compatible encodings) or UTF-16 of either byte order: "!" then D/E, NUL bytes allowed between.
+_UNSAFE_HINT = re.compile(rb"!\x00?[DdEe]")
+_UNSAFE_WORDS = (b"<!DOCTYPE", b"<!ENTITY")
+_UNSAFE_SPAN = 2 * max(map(len, _UNSAFE_WORDS))  # bytes a declaration needs, in UTF-16
 _XML_START = re.compile(rb"\A(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)?\x00?\s*<")
 _ENCODING = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)")
 # Encodings in which the byte search below still sees "<!DOCTYPE" (ASCII-compatible, or UTF-16).
@@ -63,22 +61,25 @@ _FINE_ENCODING = re.compile(
     re.IGNORECASE,
 )
 
-# Worksheet scanning. The fast patterns assume what Excel, WPS, xlsxwriter and openpyxl write: every
-# <c> and <row> starts with its r attribute. Anything else (no r, r elsewhere, odd refs, prefixed
-# elements) sends the sheet through the exact, slower tokenizer.
+# Worksheet scanning. The fast path assumes what Excel, WPS, xlsxwriter and openpyxl write: every <c>
+# starts with a well-formed r attribute. Anything else (no r, r elsewhere, odd refs, prefixed elements)
+# sends the sheet through the exact, slower tokenizer.
 _Q = rb"[\"']"
+_REF = rb"[A-Z]{1,3}[1-9][0-9]{0,6}"
 _FAST_COL = re.compile(rb"<c r=" + _Q + rb"([A-Z]{1,3})[1-9]")
 _FAST_ROW = re.compile(rb"<c r=" + _Q + rb"[A-Z]{1,3}([1-9][0-9]{0,6})" + _Q)
+_FAST_LAST = re.compile(rb"<c r=" + _Q + rb"(" + _REF + rb")" + _Q)
+_MAX_BEYOND_HITS = 64  # cells found beyond the running maximum in one piece before counting them all
+_ODD_CELL = re.compile(rb"<c(?! r=" + _Q + _REF + _Q + rb")[\s/>]")
+_PREFIX_HINT = re.compile(rb":(?:c|row)[\s/>]")  # cheap; confirmed by _PREFIXED
+_PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
+_FORMULA_HINT = re.compile(rb"<f[\s/>]")
+_ERROR_HINT = re.compile(rb"t=" + _Q + rb"e" + _Q)
 _FAST_ERROR = re.compile(
     rb"<c r=" + _Q + rb"([A-Z]{1,3}[1-9][0-9]{0,6})" + _Q + rb"[^>]*?\st=" + _Q + rb"e" + _Q
     + rb"[^>]*(?<!/)>([^<]*(?:<(?!/c>|c[\s/>])[^<]*)*)</c>"
 )
 _FAST_FORMULA = re.compile(rb"<c r=" + _Q + rb"([A-Z]{1,3}[1-9][0-9]{0,6})" + _Q + rb"[^>]*>\s*<f[\s/>]")
-_IRREGULAR = re.compile(
-    rb"<c(?! r=" + _Q + rb"[A-Z]{1,3}[1-9][0-9]{0,6}" + _Q + rb")[\s/>]"
-    rb"|<row(?! r=" + _Q + rb"[1-9][0-9]{0,6}" + _Q + rb")[\s/>]"
-    rb"|<[\w.-]+:(?:c|row)[\s/>]"
-)
 _TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c|f|v)(?=[\s/>])([^>]*)>([^<]*)")
 _ATTR_R = re.compile(rb"(?:^|\s)r\s*=\s*[\"']([^\"']*)")
 _ATTR_T = re.compile(rb"(?:^|\s)t\s*=\s*[\"']([^\"']*)")
@@ -86,7 +87,6 @@ _MERGE = re.compile(rb"<(?:[\w.-]+:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([^\"']*)
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)<")
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _STATES = ("visible", "hidden", "veryHidden")
 
 
@@ -326,10 +326,10 @@ class _Package:
                 is_xml = bool(_XML_START.match(chunk))
                 self._check_encoding(part, chunk)
             window = tail + chunk
-            if _UNSAFE.search(window):
+            if _declares_dtd(window):
                 raise self.guard.refusal(Code.FILE_UNSAFE_XML,
                                          "含有DTD或实体声明（<!DOCTYPE/<!ENTITY），可能是恶意构造的文件，拒绝读取。", part)
-            tail = window[-_UNSAFE_OVERLAP:]
+            tail = window[-_UNSAFE_SPAN:]
             if is_xml:
                 last = chunk.rfind(b">")
                 run = since_gt + (chunk.find(b">") if last >= 0 else len(chunk))
@@ -341,9 +341,8 @@ class _Package:
             yield chunk
 
     def _check_encoding(self, part: str, head: bytes) -> None:
-        """Only UTF-8 and UTF-16 are checked for DTDs above; anything else (UTF-7, EBCDIC…) is refused."""
-        stripped = head[:4]
-        if stripped.startswith((b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\x00\x00\x00<", b"<\x00\x00\x00")):
+        """The DTD search sees through UTF-8, ASCII-compatible encodings and UTF-16; refuse the rest."""
+        if head.startswith((b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\x00\x00\x00<", b"<\x00\x00\x00")):
             bad = b"UTF-32"
         else:
             match = _ENCODING.match(head)
@@ -438,29 +437,53 @@ class _SheetScan:
     def _take(self, text: bytes, fast: bool) -> None:
         """Facts from a piece of sheet XML that ends at an element boundary."""
         if fast:
-            if _IRREGULAR.search(text):
-                raise _Irregular
             self._take_fast(text)
         else:
             self._take_exact(text)
-        for match in _MERGE.finditer(text):
-            self.merged.append(self._range(match.group(1)))
+            self._take_merges(text)
         self._check_budget()
 
+    def _take_merges(self, text: bytes) -> None:
+        for match in _MERGE.finditer(text):
+            self.merged.append(self._range(match.group(1)))
+
     def _take_fast(self, text: bytes) -> None:
-        """Every <c> starts with a well-formed r: only C-level regex passes and sets, no per-cell Python."""
-        letters = set(_FAST_COL.findall(text))
-        if letters:
-            last_col = max(letters, key=lambda c: (len(c), c))
-            last_row = max(int(r) for r in set(_FAST_ROW.findall(text)))
-            if last_row > MAX_ROW or (len(last_col), last_col) > (3, b"XFD"):
-                raise self._corrupt(f"单元格地址超出Excel的最大范围（{last_col.decode()}{last_row}）")
-            self.max_col = max(self.max_col, col_index(last_col.decode()))
-            self.max_row = max(self.max_row, last_row - 1)
-        for ref, inner in _FAST_ERROR.findall(text):
-            value = _VALUE.search(inner)
-            self.errors[self._cell(ref)] = value.group(1).decode("utf-8", "replace") if value else ""
-        self.formulas.update(self._cell(ref) for ref in _FAST_FORMULA.findall(text))
+        """A few C-level scans per piece and no per-cell Python: the used range grows only where a cell
+        lies beyond the running maximum, and formulas, merges and errors are looked at only if present."""
+        if _ODD_CELL.search(text) or (_PREFIX_HINT.search(text) and _PREFIXED.search(text)):
+            raise _Irregular
+        last = _FAST_LAST.match(text, max(0, text.rfind(b"<c r=")))
+        if last:
+            self._grow(last.group(1))  # the piece's last cell usually holds its largest row and column
+        pos = 0
+        hits = 0
+        while match := _beyond(self.max_row, self.max_col).search(text, pos):
+            hits += 1
+            if hits > _MAX_BEYOND_HITS:
+                self._grow_all(text)
+                break
+            self._grow(match.group(1))
+            pos = match.end()
+        if _FORMULA_HINT.search(text):
+            self.formulas.update(self._cell(ref) for ref in _FAST_FORMULA.findall(text))
+        if b"mergeCell" in text:
+            self._take_merges(text)
+        if _ERROR_HINT.search(text):
+            for ref, inner in _FAST_ERROR.findall(text):
+                value = _VALUE.search(inner)
+                self.errors[self._cell(ref)] = value.group(1).decode("utf-8", "replace") if value else ""
+
+    def _grow(self, ref: bytes) -> None:
+        row, col = self._cell(ref)
+        self.max_row = max(self.max_row, row)
+        self.max_col = max(self.max_col, col)
+
+    def _grow_all(self, text: bytes) -> None:
+        """Cells out of order: take the largest row and column of the piece from all its refs at once."""
+        letters = max(set(_FAST_COL.findall(text)), key=lambda c: (len(c), c))
+        digits = max(int(r) for r in set(_FAST_ROW.findall(text)))
+        self._grow(letters + b"1")
+        self._grow(b"A" + str(digits).encode())
 
     def _take_exact(self, text: bytes) -> None:
         """Any spelling: cells and rows without r are placed by counting, as Excel does."""
@@ -527,6 +550,27 @@ class _SheetScan:
                 self.part, self.name)
 
 
+@functools.lru_cache(maxsize=256)
+def _beyond(max_row: int, max_col: int) -> re.Pattern[bytes]:
+    """A pattern for well-formed cell refs with a row or column beyond (max_row, max_col)."""
+    letters = col_letter(max_col).encode() if max_col >= 0 else b""
+    digits = str(max_row + 1).encode() if max_row >= 0 else b""
+    return re.compile(rb"<c r=" + _Q + rb"((?:" + _greater(letters, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", 3)
+                      + rb")[1-9][0-9]{0,6}|[A-Z]{1,3}(?:" + _greater(digits, b"0123456789", 7) + rb"))" + _Q)
+
+
+def _greater(text: bytes, symbols: bytes, longest: int) -> bytes:
+    """A pattern for column letters or row digits (no leading zero) that come after ``text``:
+    longer ones, or the same length with a larger symbol at the first difference."""
+    every = b"[%c-%c]" % (symbols[0], symbols[-1])
+    lead = b"[1-9]" if symbols[0] == ord("0") else every
+    options = [lead + every + b"{%d,%d}" % (len(text), longest - 1)] if len(text) < longest else []
+    for i, symbol in enumerate(text):
+        if symbol != symbols[-1]:
+            options.append(re.escape(text[:i]) + b"[%c-%c]" % (symbol + 1, symbols[-1]) + every + b"{%d}" % (len(text) - i - 1))
+    return b"|".join(options) or b"(?!)"
+
+
 def _cut(window: bytes, fast: bool) -> int:
     """Where a piece of sheet XML may end: at the last '<', unless that would split an open cell.
 
@@ -546,6 +590,16 @@ def _cut(window: bytes, fast: bool) -> int:
 
 class _Irregular(Exception):
     """The sheet is not spelled the way the fast patterns assume; scan it again exactly."""
+
+
+def _declares_dtd(window: bytes) -> bool:
+    """Whether "<!DOCTYPE" or "<!ENTITY" (any case, UTF-8 or UTF-16) occurs; hints are rare, so cheap."""
+    for hint in _UNSAFE_HINT.finditer(window):
+        at = hint.start()
+        around = window[max(0, at - 2): at + _UNSAFE_SPAN].replace(b"\x00", b"").upper()
+        if around.startswith(_UNSAFE_WORDS) or around[1:].startswith(_UNSAFE_WORDS):
+            return True
+    return False
 
 
 def _scan_file(handle: BinaryIO, needles: list[bytes], limit: int) -> set[bytes]:
@@ -568,16 +622,13 @@ def _scan_file(handle: BinaryIO, needles: list[bytes], limit: int) -> set[bytes]
 
 def _looks_like_text(head: bytes) -> bool:
     """A CSV or other text export: decodes as UTF-8 or GB18030 and has no control bytes."""
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            text = head.decode(encoding)
-        except UnicodeDecodeError:
-            # the 4 KB head may end inside a character
+    for encoding in ("utf-8-sig", "gb18030"):
+        for end in range(len(head), max(len(head) - 4, 0), -1):  # the head may end inside a character
             try:
-                text = head[:-3].decode(encoding)
+                text = head[:end].decode(encoding)
             except UnicodeDecodeError:
                 continue
-        return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
+            return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
     return False
 
 

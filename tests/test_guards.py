@@ -1,0 +1,419 @@
+"""File guards: every hostile or broken file is refused with one Chinese line, every fact comes from the
+real cells, and nothing is decompressed or held beyond the limits. Each test builds its own file."""
+
+from __future__ import annotations
+
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import openpyxl.xml
+import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kaoping_xlsx import guards
+from kaoping_xlsx.guards import FileFacts, Refused, inspect
+from kaoping_xlsx.problems import Code
+
+from hostile import XML_HEAD, ole_file, parts, patch_declared_size, worksheet, write_zip
+
+NAME = "回收表格/放管服办.xlsx"
+
+
+def refused(path: Path) -> Refused:
+    with pytest.raises(Refused) as caught:
+        inspect(path, NAME)
+    problem = caught.value.problem
+    assert problem.file == NAME
+    assert NAME in problem.message and "\n" not in problem.message
+    return caught.value
+
+
+def sheet_xlsx(tmp_path: Path, sheet_data: bytes, after: bytes = b"", name: str = "放管服") -> Path:
+    return write_zip(tmp_path / "f.xlsx", parts({name: worksheet(sheet_data, after)}))
+
+
+# --- format by content ---------------------------------------------------------------------------
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(b"")
+    assert refused(path).problem.code is Code.FILE_EMPTY
+
+
+def test_missing_file_is_unreadable_not_a_traceback(tmp_path):
+    assert refused(tmp_path / "nowhere.xlsx").problem.code is Code.FILE_UNREADABLE
+
+
+@pytest.mark.parametrize("streams", [("EncryptionInfo", "EncryptedPackage"), ("EncryptedPackage",)])
+def test_encrypted_ooxml_in_ole(tmp_path, streams):
+    problem = refused(ole_file(tmp_path / "f.xlsx", *streams)).problem
+    assert problem.code is Code.FILE_ENCRYPTED and "密码" in problem.message
+
+
+def test_legacy_xls_says_save_as_xlsx(tmp_path):
+    problem = refused(ole_file(tmp_path / "f.xlsx", "Workbook", "\x05SummaryInformation")).problem
+    assert problem.code is Code.FILE_NOT_XLSX and ".xls" in problem.message and "另存为" in problem.message
+
+
+def test_word_doc_in_ole(tmp_path):
+    problem = refused(ole_file(tmp_path / "f.xlsx", "WordDocument")).problem
+    assert problem.code is Code.FILE_NOT_XLSX and "Word" in problem.message
+
+
+def test_ods(tmp_path):
+    path = write_zip(tmp_path / "f.xlsx", {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+                                          "content.xml": XML_HEAD + b"<office:document-content/>"},
+                     zipfile.ZIP_STORED)
+    problem = refused(path).problem
+    assert problem.code is Code.FILE_NOT_XLSX and ".ods" in problem.message
+
+
+def test_xlsb(tmp_path):
+    members = parts()
+    del members["xl/workbook.xml"]
+    members["xl/workbook.bin"] = b"\x83\x01\x00"
+    problem = refused(write_zip(tmp_path / "f.xlsx", members)).problem
+    assert problem.code is Code.FILE_NOT_XLSX and ".xlsb" in problem.message
+
+
+def test_docx_renamed(tmp_path):
+    path = write_zip(tmp_path / "f.xlsx", {"[Content_Types].xml": XML_HEAD + b"<Types/>",
+                                          "word/document.xml": XML_HEAD + b"<w:document/>"})
+    problem = refused(path).problem
+    assert problem.code is Code.FILE_NOT_XLSX and "Word" in problem.message
+
+
+def test_plain_zip(tmp_path):
+    problem = refused(write_zip(tmp_path / "f.xlsx", {"a.txt": b"hello"})).problem
+    assert problem.code is Code.FILE_NOT_XLSX
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
+def test_csv_saved_as_xlsx(tmp_path, encoding):
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(("单位,是否完成\n县教育局,是\n" * 300).encode(encoding))
+    problem = refused(path).problem
+    assert problem.code is Code.FILE_NOT_XLSX and "CSV" in problem.message
+
+
+def test_html_saved_as_xlsx(tmp_path):
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(b"<html><head><meta charset='utf-8'></head><body><table><tr><td>1</td></tr></table></body></html>")
+    problem = refused(path).problem
+    assert problem.code is Code.FILE_NOT_XLSX and "HTML" in problem.message
+
+
+def test_unknown_binary(tmp_path):
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(bytes(range(256)) * 4)
+    assert refused(path).problem.code is Code.FILE_NOT_XLSX
+
+
+def test_truncated_zip(tmp_path):
+    whole = write_zip(tmp_path / "whole.xlsx", parts()).read_bytes()
+    for keep in (10, len(whole) // 2, len(whole) - 5):
+        path = tmp_path / f"cut{keep}.xlsx"
+        path.write_bytes(whole[:keep])
+        assert refused(path).problem.code is Code.FILE_CORRUPT
+
+
+def test_damaged_part_data_fails_its_checksum(tmp_path):
+    path = write_zip(tmp_path / "f.xlsx", parts(), zipfile.ZIP_STORED)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"<sheetData>")
+    data[at + 1] = ord("S")
+    path.write_bytes(bytes(data))
+    problem = refused(path).problem
+    assert problem.code is Code.FILE_CORRUPT and "xl/worksheets/sheet1.xml" in problem.message
+
+
+def test_zip_level_encryption(tmp_path):
+    path = write_zip(tmp_path / "f.xlsx", parts(), zipfile.ZIP_STORED)
+    data = bytearray(path.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at >= 0:
+            data[at + flag_at] |= 1
+            at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
+    assert refused(path).problem.code is Code.FILE_ENCRYPTED
+
+
+def test_unusual_compression_method(tmp_path):
+    path = write_zip(tmp_path / "f.xlsx", parts(), zipfile.ZIP_BZIP2)
+    assert refused(path).problem.code is Code.FILE_CORRUPT
+
+
+def test_duplicate_part_names(tmp_path):
+    path = write_zip(tmp_path / "f.xlsx", parts())
+    with pytest.warns(UserWarning), zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/workbook.xml", b"<workbook/>")
+    assert refused(path).problem.code is Code.FILE_CORRUPT
+
+
+def test_duplicate_and_missing_sheets(tmp_path):
+    members = parts({"甲": worksheet(b""), "乙": worksheet(b"")})
+    members["xl/workbook.xml"] = members["xl/workbook.xml"].replace("乙".encode(), "甲".encode())
+    assert refused(write_zip(tmp_path / "dup.xlsx", members)).problem.code is Code.FILE_CORRUPT
+    members = parts({"甲": worksheet(b"")})
+    del members["xl/worksheets/sheet1.xml"]
+    assert refused(write_zip(tmp_path / "gone.xlsx", members)).problem.code is Code.FILE_CORRUPT
+
+
+# --- zip bombs -----------------------------------------------------------------------------------
+
+
+def test_compression_ratio_bomb(tmp_path):
+    bomb = worksheet(b"<row r='1'><c r='A1' t='inlineStr'><is><t>" + b" " * (20 * 1024**2) + b"</t></is></c></row>")
+    path = write_zip(tmp_path / "f.xlsx", parts({"放管服": bomb}))
+    assert path.stat().st_size < 100_000
+    problem = refused(path).problem
+    assert problem.code is Code.FILE_TOO_LARGE and "xl/worksheets/sheet1.xml" in problem.message
+    assert "压缩比" in problem.message
+
+
+def test_declared_total_size(tmp_path):
+    path = write_zip(tmp_path / "f.xlsx", parts())
+    patch_declared_size(path, "xl/sharedStrings.xml", guards.MAX_TOTAL + 1)
+    problem = refused(path).problem
+    assert problem.code is Code.FILE_TOO_LARGE and "压缩炸弹" in problem.message
+
+
+def test_directory_that_understates_a_part(tmp_path):
+    """The directory says 1 KB; the data inflates to 2 MB. Streaming stops at the declared size."""
+    rows = b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (i, i) for i in range(1, 60_000))
+    path = write_zip(tmp_path / "f.xlsx", parts({"放管服": worksheet(rows)}))
+    patch_declared_size(path, "xl/worksheets/sheet1.xml", 1024)
+    problem = refused(path).problem
+    assert problem.code is Code.FILE_TOO_LARGE and "目录" in problem.message
+
+
+def test_entry_count(tmp_path, monkeypatch):
+    monkeypatch.setattr(guards, "MAX_ENTRIES", 20)
+    members = parts()
+    members.update({f"xl/media/image{i}.png": b"\x89PNG" for i in range(20)})
+    problem = refused(write_zip(tmp_path / "f.xlsx", members)).problem
+    assert problem.code is Code.FILE_TOO_LARGE and "部件" in problem.message
+
+
+# --- XML safety ----------------------------------------------------------------------------------
+
+BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                  b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>')
+EXTERNAL = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+PLAIN_DTD = b'<?xml version="1.0"?><!doctype worksheet SYSTEM "http://example.com/x.dtd">'
+UNSAFE_PARTS = ["[Content_Types].xml", "_rels/.rels", "docProps/core.xml", "xl/workbook.xml",
+                "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/sharedStrings.xml", "xl/worksheets/sheet1.xml"]
+
+
+@pytest.mark.parametrize("part", UNSAFE_PARTS)
+@pytest.mark.parametrize("prolog", [BILLION_LAUGHS, EXTERNAL, PLAIN_DTD], ids=["laughs", "external", "dtd"])
+def test_dtd_in_any_part(tmp_path, part, prolog):
+    members = parts()
+    members[part] = prolog + members[part].removeprefix(XML_HEAD)
+    problem = refused(write_zip(tmp_path / "f.xlsx", members)).problem
+    assert problem.code is Code.FILE_UNSAFE_XML and part in problem.message
+
+
+def test_dtd_in_utf16_part(tmp_path):
+    members = parts()
+    text = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><sst/>'
+    for encoding in ("utf-16-le", "utf-16-be"):
+        members["xl/sharedStrings.xml"] = text.encode(encoding)
+        assert refused(write_zip(tmp_path / "f.xlsx", members)).problem.code is Code.FILE_UNSAFE_XML
+
+
+def test_dtd_in_an_unlisted_part(tmp_path):
+    members = parts()
+    members["xl/drawings/drawing1.xml"] = EXTERNAL + b"<x/>"
+    assert refused(write_zip(tmp_path / "f.xlsx", members)).problem.code is Code.FILE_UNSAFE_XML
+
+
+def test_dtd_split_across_chunks(tmp_path, monkeypatch):
+    """Every offset of the declaration against tiny chunk sizes: the overlap must catch it."""
+    sheet = worksheet(b'<row r="1"><c r="A1"><v>1</v></c></row>')
+    for chunk in (5, 7, 11):
+        monkeypatch.setattr(guards, "_CHUNK", chunk)
+        for pad in range(chunk):
+            members = parts({"放管服": b" " * pad + EXTERNAL + sheet.removeprefix(XML_HEAD)})
+            assert refused(write_zip(tmp_path / "f.xlsx", members)).problem.code is Code.FILE_UNSAFE_XML
+
+
+def test_comments_and_cdata_are_not_dtds(tmp_path):
+    members = parts()
+    members["xl/styles.xml"] = members["xl/styles.xml"] + b"<!-- made by hand --><![CDATA[x]]>"
+    assert isinstance(inspect(write_zip(tmp_path / "f.xlsx", members), NAME), FileFacts)
+
+
+def test_exotic_encoding_is_refused(tmp_path):
+    members = parts()
+    members["xl/styles.xml"] = b'<?xml version="1.0" encoding="UTF-7"?>+ADw-!DOCTYPE x+AD4-<styleSheet/>'
+    assert refused(write_zip(tmp_path / "f.xlsx", members)).problem.code is Code.FILE_UNSAFE_XML
+
+
+@pytest.mark.parametrize("token", [b"<c r='A1' s='" + b"1" * (12 * 1024**2) + b"'/>",
+                                   b"<c r='A1'><v>" + b"9" * (12 * 1024**2)], ids=["attribute", "text"])
+def test_huge_token_in_bounded_memory(tmp_path, token):
+    path = sheet_xlsx(tmp_path, b"<row r='1'>" + token)
+    tracemalloc.start()
+    try:
+        problem = refused(path).problem
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert problem.code is Code.FILE_TOO_LARGE and "xl/worksheets/sheet1.xml" in problem.message
+    assert peak < 48 * 1024**2
+
+
+def test_openpyxl_uses_defusedxml():
+    assert openpyxl.xml.DEFUSEDXML is True
+
+
+# --- sheet facts ---------------------------------------------------------------------------------
+
+
+def test_facts_of_an_xlsxwriter_workbook(tmp_path):
+    path = tmp_path / "f.xlsx"
+    book = xlsxwriter.Workbook(path)
+    main = book.add_worksheet("放管服")
+    main.write_string("A1", "单位")
+    main.write_formula("B2", "=1/0", None, "#DIV/0!")
+    main.write_formula("C3", "=NA()", None, "#N/A")
+    main.write_formula("D4", "=1+1", None, 2)
+    main.merge_range("E1:F2", "合并")
+    main.write_number("H9", 1)
+    hidden = book.add_worksheet("隐藏")
+    hidden.hide()
+    book.add_worksheet("空")
+    book.close()
+    facts = inspect(path, NAME).sheets
+    assert list(facts) == ["放管服", "隐藏", "空"]
+    main_facts = facts["放管服"]
+    assert (main_facts.max_row, main_facts.max_col) == (8, 7)
+    assert main_facts.errors == {(1, 1): "#DIV/0!", (2, 2): "#N/A"}
+    assert main_facts.formulas == {(1, 1), (2, 2), (3, 3)}
+    assert main_facts.merged == ((0, 4, 1, 5),)
+    assert facts["隐藏"].state == "hidden" and facts["空"].state == "visible"
+    assert (facts["空"].max_row, facts["空"].max_col) == (-1, -1)
+
+
+def test_facts_of_an_openpyxl_workbook(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "放管服"
+    sheet["C7"] = "=SUM(A1:A2)"
+    sheet["B2"] = 1
+    sheet.merge_cells("A10:B11")
+    book.create_sheet("深藏").sheet_state = "veryHidden"
+    book.save(tmp_path / "f.xlsx")
+    facts = inspect(tmp_path / "f.xlsx", NAME).sheets
+    assert (facts["放管服"].max_row, facts["放管服"].max_col) == (6, 2)  # openpyxl writes no merged cells
+    assert facts["放管服"].formulas == {(6, 2)}
+    assert facts["放管服"].merged == ((9, 0, 10, 1),)
+    assert facts["深藏"].state == "veryHidden"
+
+
+def test_understated_dimension_is_ignored(tmp_path):
+    facts = inspect(sheet_xlsx(tmp_path, b'<row r="500"><c r="Z500"><v>1</v></c></row>'), NAME)
+    assert (facts.sheets["放管服"].max_row, facts.sheets["放管服"].max_col) == (499, 25)
+
+
+def test_cells_without_r_are_placed_by_counting(tmp_path):
+    rows = (b"<row><c><v>1</v></c><c t='e'><v>#REF!</v></c></row>"
+            b"<row r='4'><c r='C4'/><c><f>1+1</f><v>2</v></c></row>"
+            b"<row><c><v>1</v></c></row>")
+    facts = inspect(sheet_xlsx(tmp_path, rows), NAME).sheets["放管服"]
+    assert (facts.max_row, facts.max_col) == (4, 3)
+    assert facts.errors == {(0, 1): "#REF!"} and facts.formulas == {(3, 3)}
+
+
+def test_prefixed_elements_are_not_missed(tmp_path):
+    sheet = (XML_HEAD + b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b'<x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>'
+             b'<x:row r="3"><x:c r="XFD3" t="e"><x:v>#N/A</x:v></x:c></x:row></x:sheetData>'
+             b'<x:mergeCells><x:mergeCell ref="A1:B1"/></x:mergeCells></x:worksheet>')
+    facts = inspect(write_zip(tmp_path / "f.xlsx", parts({"放管服": sheet})), NAME).sheets["放管服"]
+    assert (facts.max_row, facts.max_col) == (2, 16383)
+    assert facts.errors == {(2, 16383): "#N/A"} and facts.merged == ((0, 0, 0, 1),)
+
+
+def test_cells_out_of_order(tmp_path, monkeypatch):
+    """Cells need not come in order: the largest row and column anywhere count, also past the
+    fast path's hit budget."""
+    monkeypatch.setattr(guards, "_MAX_BEYOND_HITS", 3)
+    cells = b"".join(b'<row r="%d"><c r="%s%d"><v>1</v></c></row>' % (r, c, r)
+                     for r, c in [(700, b"B"), (5, b"AB"), (9, b"C"), (12, b"D"), (13, b"E"), (2, b"A")])
+    facts = inspect(sheet_xlsx(tmp_path, cells), NAME).sheets["放管服"]
+    assert (facts.max_row, facts.max_col) == (699, 27)
+
+
+def test_far_apart_cells_refused(tmp_path):
+    """python-calamine aborts the whole process on this 1.5 KB file (checked in a subprocess)."""
+    path = sheet_xlsx(tmp_path, b'<row r="1"><c r="A1"><v>1</v></c></row>'
+                                b'<row r="1048576"><c r="XFD1048576"><v>2</v></c></row>')
+    problem = refused(path).problem
+    assert problem.code is Code.SHEET_TOO_LARGE and problem.sheet == "放管服"
+    assert "A1:XFD1048576" in problem.message and "xl/worksheets/sheet1.xml" in problem.message
+
+
+def test_refs_beyond_excel_are_corrupt(tmp_path):
+    for ref in (b"XFE1", b"A1048577", b"A0", b"1A"):
+        path = sheet_xlsx(tmp_path, b'<row r="1"><c r="%s"><v>1</v></c></row>' % ref)
+        assert refused(path).problem.code is Code.FILE_CORRUPT, ref
+
+
+def test_file_cell_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr(guards, "MAX_FILE_CELLS", 150)
+    sheet = worksheet(b'<row r="10"><c r="J10"><v>1</v></c></row>')
+    path = write_zip(tmp_path / "f.xlsx", parts({"甲": sheet, "乙": sheet}))
+    assert refused(path).problem.code is Code.SHEET_TOO_LARGE
+
+
+def test_fact_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr(guards, "MAX_FACTS", 10)
+    cells = b"".join(b'<row r="%d"><c r="A%d"><f>1</f><v>1</v></c></row>' % (i, i) for i in range(1, 20))
+    assert refused(sheet_xlsx(tmp_path, cells)).problem.code is Code.SHEET_TOO_LARGE
+
+
+def test_million_styled_empty_rows(tmp_path):
+    """Rows without cells are not used range: the facts stay tiny and no reader is told to go dense."""
+    rows = b"".join(b'<row r="%d" s="1" customFormat="1" ht="15"/>' % i for i in range(3, 1_000_001))
+    path = sheet_xlsx(tmp_path, b'<row r="1"><c r="A1"><v>1</v></c><c r="B1"><v>2</v></c></row>' + rows)
+    facts = inspect(path, NAME).sheets["放管服"]
+    assert (facts.max_row, facts.max_col) == (0, 1)
+
+
+def test_a_cell_larger_than_a_chunk_is_kept_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(guards, "_CHUNK", 64)
+    rows = b'<row r="1"><c r="A1" t="inlineStr"><is><t>' + "长文本".encode() * 100 + b"</t></is></c>"
+    rows += b'<c r="B1" t="e"><v>#VALUE!</v></c></row><row r="2"><c r="C2"><f>A1</f><v>0</v></c></row>'
+    facts = inspect(sheet_xlsx(tmp_path, rows, b'<mergeCells count="1"><mergeCell ref="A2:B2"/></mergeCells>'),
+                    NAME).sheets["放管服"]
+    assert (facts.max_row, facts.max_col) == (1, 2)
+    assert facts.errors == {(0, 1): "#VALUE!"} and facts.formulas == {(1, 2)}
+    assert facts.merged == ((1, 0, 1, 1),)
+
+
+# --- whatever the bytes, an answer and never a traceback ------------------------------------------
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_bytes_never_crash(tmp_path, data):
+    original = write_zip(tmp_path / "seed.xlsx", parts()).read_bytes()
+    mutated = bytearray(original)
+    for _ in range(data.draw(st.integers(1, 8))):
+        at = data.draw(st.integers(0, len(mutated) - 1))
+        mutated[at] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(len(mutated) // 2, len(mutated)))
+    path = tmp_path / "m.xlsx"
+    path.write_bytes(bytes(mutated[:cut]))
+    try:
+        inspect(path, NAME)
+    except Refused as refusal:
+        assert refusal.problem.file == NAME
