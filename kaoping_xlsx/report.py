@@ -5,6 +5,9 @@ mark (否决, 降档, the grade, 数据不完整) so that a greyscale printout s
 from the inputs goes through :func:`clean_text` and ``write_string`` only, so a unit called
 ``=HYPERLINK(...)`` stays text. The workbook is written in xlsxwriter's ``constant_memory`` mode (rows
 strictly in order, one row in memory per sheet): at 100,000 units the other mode holds every cell.
+
+With ``formulas`` the section sheets' clause and total cells are live formulas over the inputs written
+beside them (built by :mod:`kaoping_xlsx.formulas`), the engine's values cached as their results.
 """
 
 from __future__ import annotations
@@ -13,19 +16,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError, FileSizeError
 
+from . import formulas as fx
 from .cleantext import clean_text
 from .engine import INCOMPLETE, NOT_ASSESSED, NOT_FOR_TYPE, OK, Result, SectionResult, rounded
 from .errors import OutputError
 from .inputs import Inputs
 from .outputs import write_atomically
 from .rules import COUNT, NA, NOT_APPLICABLE, RESERVED_SHEETS, SCORE, Field, Section, fmt
+from .xlref import col_letter
 
 SUMMARY_SHEET, PROBLEMS_SHEET, NOTES_SHEET = RESERVED_SHEETS[1:]
 UNRANKED = "未排名"
@@ -49,7 +54,14 @@ GREY = "#D9D9D9"
 HEADER = "#DDEBF7"
 GROUP = "#BDD7EE"
 
-Cell = Any  # None (blank), str or a number
+Cell = Any  # None (blank), str, a number or a _Formula
+
+
+class _Formula(NamedTuple):
+    """A formula cell: its template (row number as ``formulas.ROW``) and the engine's value as its cached result."""
+
+    template: str
+    value: Any
 
 
 def write_result(result: Result, inputs: Inputs, out: Path, *, run_time: datetime, version: str,
@@ -57,15 +69,14 @@ def write_result(result: Result, inputs: Inputs, out: Path, *, run_time: datetim
     """Write the result workbook to ``out`` (atomically, never over an input file); returns ``out``.
 
     ``run_time`` is the document's creation time and is shown on 说明, so the same inputs and the same
-    ``run_time`` give the same workbook byte for byte.
+    ``run_time`` give the same workbook byte for byte. ``formulas`` makes the section sheets' clause and
+    total cells live formulas (汇总 keeps values: its ranks and grades could not follow a changed input).
     """
-    if formulas:
-        raise NotImplementedError("live Excel formulas in the result workbook are not written yet")
 
     def write(tmp: Path) -> None:
         try:
             with xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS) as book:
-                _Report(book, result, inputs, run_time, version).write()
+                _Report(book, result, inputs, run_time, version, formulas).write()
         except (FileCreateError, FileSizeError) as exc:
             raise OutputError(f"无法写入结果文件 {out}：{exc}") from None
 
@@ -174,6 +185,7 @@ def _grid(ws, first_row: int, columns: Sequence[_Column], rows: int) -> None:
     """Write the data rows in order (constant_memory mode): text with write_string, numbers with
     write_number, blanks only where a format (fill, border) must show; rows with wrapped text taller."""
     write_string, write_number, write_blank, set_row = ws.write_string, ws.write_number, ws.write_blank, ws.set_row
+    write_formula, row_mark = ws.write_formula, fx.ROW
     cols = [(c, col.values, col.formats) for c, col in enumerate(columns)]
     for r, lines in enumerate(_heights(columns, rows)):
         row = first_row + r
@@ -185,6 +197,8 @@ def _grid(ws, first_row: int, columns: Sequence[_Column], rows: int) -> None:
                 write_blank(row, c, None, formats[r])
             elif v.__class__ is str:
                 write_string(row, c, v, formats[r])
+            elif v.__class__ is _Formula:
+                write_formula(row, c, v.template.replace(row_mark, str(row + 1)), formats[r], v.value)
             else:
                 write_number(row, c, v, formats[r])
 
@@ -227,6 +241,7 @@ class _Report:
     inputs: Inputs
     run_time: datetime
     version: str
+    formulas: bool = False
     styles: _Styles = field(init=False)
 
     def __post_init__(self) -> None:
@@ -411,6 +426,7 @@ class _Report:
                 scores.append(INCOMPLETE if g else NOT_FOR_TYPE)
                 score_formats.append(st.role("center", g))
                 ranks.append(UNRANKED if g else NOT_FOR_TYPE)
+        total_col = len(cols)
         cols.append(_Column("本部分得分", scores, score_formats, group=summary))
         cols.append(_Column("本部分名次", ranks, [st.rank[g, bool(d)] for g, d in zip(grey, sr.downgrade)],
                             group=summary))
@@ -429,10 +445,13 @@ class _Report:
                                 [st.veto_text if v else st.role("wrap", g) for v, g in zip(sr.failed_vetoes, grey)],
                                 group=summary))
 
+        input_cols: dict[str, int] = {}
+        result_cols: dict[str, tuple[int, int]] = {}  # clause id → (本项扣分, 本项得分) columns
         for cr in sr.clauses:
             clause = cr.clause
             fields = list(clause.fields) + ([section.na_field(clause)] if section.allow_not_applicable else [])
             for f in fields:
+                input_cols[f.key] = len(cols)
                 cols.append(self._input_column(f, columns[f.key], grey, clause.heading))
             deductions, points, point_formats, texts, text_formats = [], [], [], [], []
             for i, g in enumerate(grey):
@@ -452,6 +471,7 @@ class _Report:
                     point_formats.append(st.role("center", g))
                 texts.append(clean_text(cr.text[i]) or None)
                 text_formats.append(st.veto_text if veto else st.role("wrap", g))
+            result_cols[clause.id] = (len(cols), len(cols) + 1)
             cols.append(_Column("本项扣分", deductions,
                                 [st.role("center" if isinstance(v, str) or v is None else "score", g)
                                  for v, g in zip(deductions, grey)], group=clause.heading))
@@ -459,6 +479,8 @@ class _Report:
             cols.append(_Column("计分说明", texts, text_formats, group=clause.heading))
         for f in section.inputs:
             cols.append(self._input_column(f, columns[f.key], grey, "降档相关情况"))
+        if self.formulas:
+            self._live(sr, cols, total_col, input_cols, result_cols)
 
         for col in cols:
             col.width = _width(col.values, col.label, hi=36 if col.label == "计分说明" else 24)
@@ -467,6 +489,32 @@ class _Report:
         ws.freeze_panes(2, 2)
         ws.autofilter(1, 0, max(n, 1) + 1, len(cols) - 1)
         _page(ws, 2)
+
+    def _live(self, sr: SectionResult, cols: list[_Column], total_col: int, input_cols: dict[str, int],
+              result_cols: dict[str, tuple[int, int]]) -> None:
+        """Turn the scored units' clause and total cells into formulas over the inputs beside them: one
+        template per clause and unit type, the engine's exact values cached. Other rows keep their text."""
+        section = sr.section
+        cells = fx.Cells(input_cols)
+        points_refs = {cid: col_letter(p) + fx.ROW for cid, (_, p) in result_cols.items()}
+        templates = {}
+        for t in self.rules.unit_types:
+            applying = [(cr.clause, cr.clause.maxima[t]) for cr in sr.clauses if cr.clause.applies(t)]
+            per_clause = {c.id: (None if c.is_bonus else fx.clause_deduction(section, c, cells, points_refs[c.id], top),
+                                 fx.clause_points(section, c, cells, top)) for c, top in applying}
+            templates[t] = per_clause, fx.section_total(section, applying, cells, points_refs)
+        for i in np.flatnonzero(sr.status == OK):
+            per_clause, total = templates[self.units[i].type]
+            cols[total_col].values[i] = _Formula(total, float(sr.total[i]))
+            for cr in sr.clauses:
+                if cr.clause.id not in per_clause:
+                    continue  # not for this unit type: stays —
+                deduction, points = per_clause[cr.clause.id]
+                d, p = result_cols[cr.clause.id]
+                scored = cr.points[i] is not None
+                cols[p].values[i] = _Formula(points, float(cr.points[i]) if scored else NOT_APPLICABLE)
+                if deduction is not None:
+                    cols[d].values[i] = _Formula(deduction, float(cr.deduction[i]) if scored else "")
 
     def _aligned(self, section: Section) -> dict[str, np.ndarray]:
         """The section's input table re-indexed to the unit list (None where a unit has no row)."""
@@ -584,6 +632,10 @@ class _Report:
             ("名次", "按显示的总分从高到低排名，总分相同名次相同（如1、1、3），同名次按单位名单顺序排列；"
                      f"有部分“{INCOMPLETE}”的单位不排名，列于最后"),
         ]
+        if self.formulas:
+            facts.append(("公式", "各部分工作表中已计分单位的“本项扣分”“本项得分”“本部分得分”是公式，引用同一行的填报值，"
+                                  "改动填报值即重新计算（“不适用”须填文字“不适用”）；公式按浮点数计算，结果已保留10位小数。"
+                                  "“汇总”表、名次、等次、降档和计分说明是本程序的计算结果（数值），不随之更新"))
         for key, value in facts:
             put([key, value], [st.label, wrap])
 
