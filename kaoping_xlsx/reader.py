@@ -130,6 +130,7 @@ class _Sheet:
     values: dict[str, np.ndarray] = field(default_factory=dict)
     status: dict[str, np.ndarray] = field(default_factory=dict)
     has_data: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    type_masks: dict[str, np.ndarray] = field(default_factory=dict)  # unit type → rows of that type
     unit_col: int = 0
 
     @property
@@ -138,6 +139,13 @@ class _Sheet:
 
     def position(self) -> dict[str, int]:
         return {u: i for i, u in enumerate(self.units)}
+
+    def applies(self, unit_types) -> np.ndarray:
+        """Rows whose unit is of one of ``unit_types``."""
+        out = np.zeros(len(self.units), bool)
+        for t in unit_types:
+            out |= self.type_masks.get(t, False)
+        return out
 
 
 class _Reader:
@@ -273,11 +281,14 @@ class _Reader:
         listed = {u.name: u for u in meta.units}
         known_rows = np.flatnonzero(names != None)  # noqa: E711 (element-wise)
         last_known = known_rows[-1] if len(known_rows) else -1
+        by_name = pd.Series(names, dtype=object)
+        taking = by_name.isin([u.name for u in meta.units if section.id in u.sections]).to_numpy()
+        again = by_name.duplicated().to_numpy()
+        candidates = np.flatnonzero(taking & ~again)
+        duplicates = np.flatnonzero(taking & again)
+        seen = dict(zip(names[candidates], candidates))
 
-        candidates: list[int] = []
-        seen: dict[str, int] = {}
-        duplicates: list[int] = []
-        for i in np.flatnonzero(row_any):
+        for i in np.flatnonzero(row_any & ~taking):
             name = names[i]
             r = first + i
             if name is None:
@@ -294,21 +305,16 @@ class _Reader:
                                            value=display(raw), expected="模板名单中的单位名称",
                                            message=f"单位“{shown(display(raw))}”不在模板的单位名单中，本行数据不会使用；"
                                                    "请勿修改单位名称或增加单位"))
-            elif section.id not in listed[name].sections:
-                if row_rest[i]:
-                    self.rows_read += 1
-                    self._add(cell_problem(file, section.sheet, r, sheet.unit_col, Code.ROW_OUTSIDE_LIST,
-                                           severity=WARNING, unit=name, value=name,
-                                           message=f"{name}不参加{section.name}考评，本行数据不会使用"))
-            elif name in seen:
-                duplicates.append(i)
-            else:
-                seen[name] = i
-                candidates.append(i)
+            elif row_rest[i]:
+                self.rows_read += 1
+                self._add(cell_problem(file, section.sheet, r, sheet.unit_col, Code.ROW_OUTSIDE_LIST,
+                                       severity=WARNING, unit=name, value=name,
+                                       message=f"{name}不参加{section.name}考评，本行数据不会使用"))
 
-        idx = np.array(candidates, dtype=np.int64)
-        sheet.units = [names[i] for i in candidates]
-        sheet.types = np.array([listed[u].type for u in sheet.units], dtype=object)
+        idx = candidates.astype(np.int64)
+        sheet.units = list(names[idx])
+        sheet.types = by_name.iloc[idx].map({name: u.type for name, u in listed.items()}).to_numpy(dtype=object)
+        sheet.type_masks = {t: sheet.types == t for t in self.rules.unit_types}
         sheet.rows = idx + first
         for key, c in sheet.cols.items():
             f = self.rules.fields[key]
@@ -378,7 +384,7 @@ class _Reader:
 
     def _column_fault(self, sheet: _Sheet, f: Field, code: Code, message: str) -> None:
         """A field column that cannot be read: every unit that answers it has incomplete data."""
-        applies = np.array([f.applies(t) for t in sheet.types], bool)
+        applies = sheet.applies(f.applies_to)
         self.blocked[sheet.section.id].update(np.array(sheet.units, dtype=object)[applies & sheet.has_data])
         self._add(Problem(file=sheet.file, code=code, sheet=sheet.sheet, clause=f.clause_id or "", message=message))
 
@@ -419,7 +425,7 @@ class _Reader:
         """Every per-cell and cross-field rule, as masks over the rows that carry data."""
         section = sheet.section
         data = sheet.has_data
-        applies = {f.key: np.isin(sheet.types, list(f.applies_to)) for f in section.fields}
+        applies = {f.key: sheet.applies(f.applies_to) for f in section.fields}
         na_marked: dict[str, np.ndarray] = {}
         if section.allow_not_applicable:
             for c in section.clauses:
@@ -472,7 +478,7 @@ class _Reader:
             all_na = data.copy()
             any_applies = np.zeros(n, bool)
             for c in scored:
-                takes = np.array([c.applies(t) for t in sheet.types], bool)
+                takes = sheet.applies(c.applies_to)
                 all_na &= na_marked[c.id] | ~takes
                 any_applies |= takes
             for p in np.flatnonzero(all_na & any_applies):
@@ -551,31 +557,26 @@ class _Reader:
     def _merge_section(self, section: Section, sheets: list[_Sheet], units: tuple[Unit, ...],
                        sources: "_Sources") -> pd.DataFrame:
         """First file supplying a unit wins; a later file with other values is a conflict, equal values are fine."""
-        chosen: dict[str, tuple[_Sheet, int]] = {}
-        for sheet in sheets:
-            for p in np.flatnonzero(sheet.has_data):
-                unit = sheet.units[p]
-                if unit not in chosen:
-                    chosen[unit] = (sheet, int(p))
-                    self.rows_used += 1
-                elif self._same(section, chosen[unit], (sheet, int(p))):
-                    self.rows_used += 1
+        chosen: dict[str, tuple[int, int]] = {}  # unit → (index in sheets, row position)
+        for s, sheet in enumerate(sheets):
+            rows = np.flatnonzero(sheet.has_data)
+            names = np.array(sheet.units, dtype=object)[rows]
+            later = pd.Index(names).isin(list(chosen))
+            for unit, p in zip(names[later], rows[later]):
+                first = chosen[unit]
+                self.rows_used += self._same(section, (sheets[first[0]], first[1]), (sheet, int(p)))
+            chosen.update(zip(names[~later], ((s, int(p)) for p in rows[~later])))
+            self.rows_used += int((~later).sum())
         self._not_supplied(section, sheets, units, chosen)
 
-        keys = [f.key for f in section.fields]
         order = [u.name for u in units if u.name in chosen]
-        columns = {key: np.full(len(order), None, dtype=object) for key in keys}
-        for i, unit in enumerate(order):
-            sheet, p = chosen[unit]
-            sources.add(section.id, unit, sheet, p)
-        for sheet in sheets:
-            mine = [(i, chosen[u][1]) for i, u in enumerate(order) if chosen[u][0] is sheet]
-            if not mine:
-                continue
-            at, pos = (np.array(x, dtype=np.int64) for x in zip(*mine))
-            for key in keys:
-                if key in sheet.values:
-                    columns[key][at] = sheet.values[key][pos]
+        picked = np.array([chosen[u] for u in order], dtype=np.int64).reshape(-1, 2)
+        sources.add(section.id, sheets, dict(zip(order, map(tuple, picked.tolist()))))
+        columns = {f.key: np.full(len(order), None, dtype=object) for f in section.fields}
+        for s, sheet in enumerate(sheets):
+            at = np.flatnonzero(picked[:, 0] == s)
+            for key, values in sheet.values.items():
+                columns[key][at] = values[picked[at, 1]]
         return pd.DataFrame(columns, index=pd.Index(order, dtype=object, name="单位"), dtype=object)
 
     def _same(self, section: Section, first: tuple[_Sheet, int], later: tuple[_Sheet, int]) -> bool:
@@ -697,12 +698,13 @@ def _cleaned(cells: np.ndarray) -> np.ndarray:
 def _unit_names(cells: np.ndarray, meta: Meta) -> np.ndarray:
     """Each row's unit as the template lists it, or None (blank or not on the list); spaces and
     full-width characters do not make a listed name unknown."""
-    listed = {clean(u.name): u.name for u in meta.units}
-    texts = _cleaned(cells)
-    codes, uniques = pd.factorize(texts, use_na_sentinel=False)
-    found = np.empty(len(uniques), dtype=object)
-    found[:] = [listed.get(u) for u in uniques]
-    return found[codes] if len(cells) else np.empty(0, dtype=object)
+    exact = pd.Series(cells, dtype=object).map({u.name: u.name for u in meta.units}).to_numpy(dtype=object)
+    exact[pd.isna(exact)] = None
+    rest = np.flatnonzero(exact == None)  # noqa: E711 (element-wise)
+    if len(rest):
+        listed = {clean(u.name): u.name for u in meta.units}
+        exact[rest] = [listed.get(text) for text in _cleaned(cells[rest])]
+    return exact
 
 
 class _Sources(Mapping):
@@ -710,22 +712,26 @@ class _Sources(Mapping):
     demand so that 100,000 units do not cost millions of stored strings."""
 
     def __init__(self) -> None:
-        self._rows: dict[tuple[str, str], tuple[_Sheet, int]] = {}
+        self._sheets: dict[str, list[_Sheet]] = {}
+        self._rows: dict[str, dict[str, tuple[int, int]]] = {}  # section → unit → (sheet index, position)
 
-    def add(self, section_id: str, unit: str, sheet: _Sheet, p: int) -> None:
-        self._rows[(section_id, unit)] = (sheet, p)
+    def add(self, section_id: str, sheets: list[_Sheet], rows: dict[str, tuple[int, int]]) -> None:
+        self._sheets[section_id] = sheets
+        self._rows[section_id] = rows
 
     def __getitem__(self, key: tuple[str, str, str]) -> tuple[str, str]:
         section_id, unit, field_key = key
-        sheet, p = self._rows[(section_id, unit)]
+        s, p = self._rows[section_id][unit]
+        sheet = self._sheets[section_id][s]
         if field_key not in sheet.cols:
             raise KeyError(key)
         return sheet.file, sheet_cell(sheet.sheet, int(sheet.rows[p]), sheet.cols[field_key])
 
     def __iter__(self) -> Iterator[tuple[str, str, str]]:
-        for (section_id, unit), (sheet, _) in self._rows.items():
-            for field_key in sheet.cols:
-                yield section_id, unit, field_key
+        for section_id, rows in self._rows.items():
+            for unit, (s, _) in rows.items():
+                for field_key in self._sheets[section_id][s].cols:
+                    yield section_id, unit, field_key
 
     def __len__(self) -> int:
-        return sum(len(sheet.cols) for sheet, _ in self._rows.values())
+        return sum(len(self._sheets[sid][s].cols) for sid, rows in self._rows.items() for s, _ in rows.values())
