@@ -43,6 +43,8 @@ MAX_FACTS = 5_000_000  # error + formula cells + merged ranges recorded for one 
 
 _CHUNK = 4 * 1024**2  # decompressed bytes handed on at a time
 _READ = 1024**2  # compressed bytes read at a time
+_END_SEARCH = 22 + 0xFFFF  # the zip end record and its longest comment
+_DIRECTORY_ENTRY = 46 + 3 * 0xFFFF  # the largest central directory entry (name, extra, comment)
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_HEADS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -116,24 +118,25 @@ class FileFacts:
 
 def inspect(path: Path, name: str) -> FileFacts:
     """Check one returned file and collect its sheet facts; raise :class:`Refused` if it must not be read."""
-    guard = _Guard(path, name)
+    guard = _Guard(name)
     try:
-        return guard.run()
-    except Refused:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError, KeyError,
-            NotImplementedError, DefusedXmlException, SyntaxError) as exc:
-        # SyntaxError covers ElementTree.ParseError; anything a damaged file can make a parser say.
-        raise guard.refusal(Code.FILE_CORRUPT, "已损坏或不完整（可能在下载或复制时被截断），无法读取；请重新保存后报送。") from None
+        handle = path.open("rb")
     except OSError as exc:
-        raise guard.refusal(Code.FILE_UNREADABLE, f"无法读取（{exc.strerror or type(exc).__name__}）") from None
+        raise guard.refusal(Code.FILE_UNREADABLE, f"无法打开（{exc.strerror or type(exc).__name__}）。") from None
+    try:
+        with handle:
+            return guard.run(handle)
+    except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError, KeyError, OSError,
+            NotImplementedError, DefusedXmlException, SyntaxError):
+        # Whatever a damaged file makes zipfile or a parser say (ParseError is a SyntaxError; offsets
+        # past the end give OSError): one line, never a traceback.
+        raise guard.refusal(Code.FILE_CORRUPT, "已损坏或不完整（可能在下载或复制时被截断），无法读取；请重新保存后报送。") from None
 
 
 class _Guard:
-    """One file being inspected: its path, display name, and the open handle while it runs."""
+    """One file being inspected, known by its display name in every refusal."""
 
-    def __init__(self, path: Path, name: str):
-        self.path = path
+    def __init__(self, name: str):
         self.name = name
 
     def refusal(self, code: Code, what: str, part: str = "", sheet: str = "") -> Refused:
@@ -142,21 +145,21 @@ class _Guard:
 
     # --- format by content -------------------------------------------------------------------------
 
-    def run(self) -> FileFacts:
-        with self.path.open("rb") as handle:
-            head = handle.read(4096)
-            if not head:
-                raise self.refusal(Code.FILE_EMPTY, "是空文件（0字节），请重新保存后报送。")
-            if head.startswith(_OLE):
-                raise self._ole_refusal(handle)
-            if not head.startswith(_ZIP_HEADS):
-                raise self._not_zip_refusal(head)
-            handle.seek(0)
-            with zipfile.ZipFile(handle) as archive:
-                infos = archive.infolist()
-                self._check_package(infos)
-                self._check_directory(infos)
-                return _Package(self, handle, infos).facts()
+    def run(self, handle: BinaryIO) -> FileFacts:
+        head = handle.read(4096)
+        if not head:
+            raise self.refusal(Code.FILE_EMPTY, "是空文件（0字节），请重新保存后报送。")
+        if head.startswith(_OLE):
+            raise self._ole_refusal(handle)
+        if not head.startswith(_ZIP_HEADS):
+            raise self._not_zip_refusal(head)
+        self._check_end_record(handle)
+        handle.seek(0)
+        with zipfile.ZipFile(handle) as archive:
+            infos = archive.infolist()
+            self._check_package(infos)
+            self._check_directory(infos)
+            return _Package(self, handle, infos).facts()
 
     def _ole_refusal(self, handle: BinaryIO) -> Refused:
         """OLE2 compound files: an encrypted xlsx, a legacy .xls, or a Word .doc."""
@@ -179,11 +182,30 @@ class _Guard:
             what = "是Excel 2003 XML表格"
         elif text.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")) or b"<html" in text:
             what = "是网页（HTML）文件"
-        elif b"\x00" not in head and _looks_like_text(head):
+        elif _looks_like_text(head):
             what = "是文本文件（如CSV）"
         else:
             what = "不是可识别的Excel工作簿"
         return self.refusal(Code.FILE_NOT_XLSX, f"{what}，不是.xlsx工作簿（可能只是改了扩展名）；请使用下发的.xlsx模板填报，在Excel中直接保存后报送。")
+
+    def _check_end_record(self, handle: BinaryIO) -> None:
+        """Entry count and directory size from the zip's end record, before zipfile builds one object
+        per entry (a crafted directory could list millions)."""
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - _END_SEARCH))
+        tail = handle.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or at + 22 > len(tail):
+            return  # zipfile reports the damage
+        entries, directory = struct.unpack_from("<HI", tail, at + 10)
+        locator = tail.rfind(b"PK\x06\x07", 0, at)
+        if (entries == 0xFFFF or directory == 0xFFFFFFFF) and locator >= 0:
+            handle.seek(struct.unpack_from("<Q", tail, locator + 8)[0])
+            record = handle.read(56)
+            if record[:4] == b"PK\x06\x06" and len(record) == 56:
+                entries, directory = struct.unpack_from("<QQ", record, 32)
+        if entries > MAX_ENTRIES or directory > MAX_ENTRIES * _DIRECTORY_ENTRY:
+            raise self.refusal(Code.FILE_TOO_LARGE, f"的压缩目录过大（{entries}个部件），疑似异常文件，拒绝读取。")
 
     def _check_package(self, infos: list[zipfile.ZipInfo]) -> None:
         """A zip, but is it an xlsx? ODF, xlsb and Word/PowerPoint files are zips too."""
@@ -277,6 +299,9 @@ class _Package:
             part = rels.get(rid)
             if part is None or part not in self.infos:
                 raise self.guard.refusal(Code.FILE_CORRUPT, f"中工作表“{name}”的内容缺失，文件已损坏。", workbook, name)
+            if any(part == other for _, _, other in found):
+                raise self.guard.refusal(Code.FILE_CORRUPT, f"中工作表“{name}”与另一工作表共用内容，可能被篡改，拒绝读取。",
+                                         workbook, name)
             found.append((name, state, part))
         return found
 
@@ -506,7 +531,7 @@ class _SheetScan:
                 self.max_col = max(self.max_col, self.col)
                 t = _ATTR_T.search(attrs)
                 in_error = bool(t) and t.group(1) == b"e"
-            elif tag == b"f":
+            elif tag == b"f" and self.col >= 0:
                 self.formulas.add((self.row, self.col))
             elif tag == b"v" and in_error:
                 self.errors[(self.row, self.col)] = after.decode("utf-8", "replace")
@@ -567,7 +592,8 @@ def _greater(text: bytes, symbols: bytes, longest: int) -> bytes:
     options = [lead + every + b"{%d,%d}" % (len(text), longest - 1)] if len(text) < longest else []
     for i, symbol in enumerate(text):
         if symbol != symbols[-1]:
-            options.append(re.escape(text[:i]) + b"[%c-%c]" % (symbol + 1, symbols[-1]) + every + b"{%d}" % (len(text) - i - 1))
+            larger = b"[%c-%c]" % (symbol + 1, symbols[-1])
+            options.append(re.escape(text[:i]) + larger + every + b"{%d}" % (len(text) - i - 1))
     return b"|".join(options) or b"(?!)"
 
 
@@ -621,8 +647,14 @@ def _scan_file(handle: BinaryIO, needles: list[bytes], limit: int) -> set[bytes]
 
 
 def _looks_like_text(head: bytes) -> bool:
-    """A CSV or other text export: decodes as UTF-8 or GB18030 and has no control bytes."""
-    for encoding in ("utf-8-sig", "gb18030"):
+    """A CSV or other text export: decodes (UTF-16 with a BOM, UTF-8, GB18030) to printable text."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings: tuple[str, ...] = ("utf-16",)
+    elif b"\x00" in head:
+        return False
+    else:
+        encodings = ("utf-8-sig", "gb18030")
+    for encoding in encodings:
         for end in range(len(head), max(len(head) - 4, 0), -1):  # the head may end inside a character
             try:
                 text = head[:end].decode(encoding)

@@ -93,7 +93,7 @@ def test_plain_zip(tmp_path):
     assert problem.code is Code.FILE_NOT_XLSX
 
 
-@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030", "utf-16"])
 def test_csv_saved_as_xlsx(tmp_path, encoding):
     path = tmp_path / "f.xlsx"
     path.write_bytes(("单位,是否完成\n县教育局,是\n" * 300).encode(encoding))
@@ -191,6 +191,20 @@ def test_directory_that_understates_a_part(tmp_path):
     patch_declared_size(path, "xl/worksheets/sheet1.xml", 1024)
     problem = refused(path).problem
     assert problem.code is Code.FILE_TOO_LARGE and "目录" in problem.message
+
+
+def test_huge_directory_refused_from_the_end_record(tmp_path):
+    path = write_zip(tmp_path / "f.xlsx", parts())
+    data = bytearray(path.read_bytes())
+    data[data.rfind(b"PK\x05\x06") + 10: data.rfind(b"PK\x05\x06") + 12] = b"\xfe\xff"  # 65,534 entries
+    path.write_bytes(bytes(data))
+    assert refused(path).problem.code is Code.FILE_TOO_LARGE
+
+
+def test_two_sheets_sharing_one_part(tmp_path):
+    members = parts({"甲": worksheet(b""), "乙": worksheet(b"")})
+    members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].replace(b"sheet2", b"sheet1")
+    assert refused(write_zip(tmp_path / "f.xlsx", members)).problem.code is Code.FILE_CORRUPT
 
 
 def test_entry_count(tmp_path, monkeypatch):
