@@ -168,7 +168,7 @@ def test_fields_table_lists_every_input_cell():
     assert result.exit_code == 0
     assert lines[0].split() == ["工作表", "列", "键", "条款", "名称", "类型", "允许的值"]
     assert len(lines) == 2 + len(field_catalog(load_rules()))
-    assert lines[2].split() == ["政务公开", "C", "1.1.group", "1.1", "成立领导小组", "yesno", "是或否"]
+    assert lines[2].split() == ["政务公开", "C", "1.1.group", "1.1", "成立领导小组", "是/否", "是或否"]
     assert "政府网站  D   5.2.adopted" in result.stdout
-    assert lines[-1].split() == ["政府网站", "J", "5.4.cooperation", "5.4", "配合网站管理日常工作", "score",
+    assert lines[-1].split() == ["政府网站", "J", "5.4.cooperation", "5.4", "配合网站管理日常工作", "分数",
                                  "0到5之间的数（可有小数）"]
