@@ -193,7 +193,7 @@ class _Reader:
         if meta is None:
             return
         sheets = [self._read_sheet(cells[section.sheet], facts, source.name, section, meta)
-                  for section in self.rules.sections if self._has_sheet(cells, source.name, section)]
+                  for section in self.rules.sections if self._has_sheet(cells, source.name, section, meta)]
         self.sheets.extend(sheets)
         supplied = tuple(s.section.id for s in sheets if s.readable and s.supplied)
         self.files.append(InputFile(source.path, source.name, digest, supplied, True))
@@ -236,9 +236,12 @@ class _Reader:
         return (len(set(names)) == len(names) and all(names)
                 and all(u.type in self.rules.unit_types and set(u.sections) <= section_ids for u in meta.units))
 
-    def _has_sheet(self, cells: Mapping[str, list], file: str, section: Section) -> bool:
+    def _has_sheet(self, cells: Mapping[str, list], file: str, section: Section, meta: Meta) -> bool:
+        """Whether the section's sheet is there; its absence matters only if some unit takes part."""
         if section.sheet in cells:
             return True
+        if not any(section.id in u.sections for u in meta.units):
+            return False
         self.problems.append(Problem(
             file=file, code=Code.SHEET_MISSING, sheet=section.sheet, severity=WARNING,
             message=f"缺少工作表“{section.sheet}”，本文件未报送{section.name}数据（如由其他文件报送则无需处理）"))
@@ -580,25 +583,30 @@ class _Reader:
         return pd.DataFrame(columns, index=pd.Index(order, dtype=object, name="单位"), dtype=object)
 
     def _same(self, section: Section, first: tuple[_Sheet, int], later: tuple[_Sheet, int]) -> bool:
-        """Compare a later file's row with the one used; each differing cell is a conflict naming both."""
+        """Whether a later file's row equals the one used. Two valid values that differ are a conflict
+        naming both cells; a blank or rejected cell is not, having its own problem already."""
         (a, pa), (b, pb) = first, later
-        same = True
+        identical = True
         for f in section.fields:
             if f.key not in a.values or f.key not in b.values:
                 continue
             va, vb = a.values[f.key][pa], b.values[f.key][pb]
-            if va == vb and type(va) is type(vb):
+            sa, sb = a.status[f.key][pa], b.status[f.key][pb]
+            if sa == sb and va == vb and type(va) is type(vb):
                 continue
-            same = False
+            identical = False
+            settled = (OK, BLANK) if f.type == NA else (OK,)
+            if sa not in settled or sb not in settled:
+                continue
             there = sheet_cell(a.sheet, int(a.rows[pa]), a.cols[f.key])
             self._add(cell_problem(
                 b.file, b.sheet, int(b.rows[pb]), b.cols[f.key], Code.CONFLICT, unit=b.units[pb],
                 clause=f.clause_id or "", value=display(b.raw[f.key][pb]), expected=display(a.raw[f.key][pa]),
                 message=f"{b.units[pb]}的“{_label(f)}”与文件 {a.file} {there} 不一致（本文件为“{shown(display(b.raw[f.key][pb]))}”，"
                         f"该文件为“{shown(display(a.raw[f.key][pa]))}”）；请核对后只报送正确的一份"))
-        if not same:
+        if not identical:
             self.blocked[section.id].add(b.units[pb])
-        return same
+        return identical
 
     def _not_supplied(self, section: Section, sheets: list[_Sheet], units: tuple[Unit, ...],
                       chosen: Mapping[str, object]) -> None:

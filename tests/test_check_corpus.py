@@ -286,6 +286,12 @@ def conflict_between_files(d):
             ("二科.xlsx", "营商环境", at("3", "长白镇", "3.1.score"), Code.CONFLICT)]
 
 
+def conflict_not_applicable_against_a_value(d):
+    one(d, {("2", "县教育局", "2.8.na"): "不适用", ("2", "县教育局", "2.8.faults"): None}, name="一科.xlsx")
+    one(d, {}, name="二科.xlsx")
+    return [("二科.xlsx", "放管服", at("2", "县教育局", "2.8.na"), Code.CONFLICT)]
+
+
 def identical_duplicates_fine(d):
     one(d, {("3", "长白镇", "3.1.score"): 20}, name="一科.xlsx")
     one(d, {("3", "长白镇", "3.1.score"): "20.0"}, name="二科.xlsx")
@@ -326,7 +332,8 @@ CASES = [blank_required, blank_bonus_is_fine, invalid_yesno, count_with_decimals
          adopted_over_reported, only_if, bonus_without_reason, unknown_unit, duplicate_unit, deleted_unit_row,
          row_below_list, note_below_list, moved_and_renamed_columns, hidden_column_still_read, missing_sheet,
          missing_key_column, duplicated_key_column, missing_key_row, type_changed, merged_inputs, formula_cell,
-         other_rules, not_a_template, old_excel_format, conflict_between_files, identical_duplicates_fine,
+         other_rules, not_a_template, old_excel_format, conflict_between_files,
+         conflict_not_applicable_against_a_value, identical_duplicates_fine,
          each_office_its_own_sheet, section_not_returned, blank_row_in_returned_sheet,
          lock_and_hidden_files_skipped]
 
