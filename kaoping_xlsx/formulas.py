@@ -6,9 +6,11 @@ text is a template: ``ROW`` stands for the row number, so the report builds one 
 unit type and only substitutes the row for each unit. Only functions Excel and LibreOffice both know
 (IF, MAX, MIN, SUM, COUNTIF, ROUND, N, NA); no LET, LAMBDA or dynamic arrays.
 
-Excel computes in binary floating point where the engine is exact. Sums of entered decimals and
-quotients (weighted averages, 不适用 rescaling, section totals) are wrapped in ``ROUND(…, 10)`` so that
-an exact value such as 87.345 is not stored as 87.34499… and shown one cent lower after half-up rounding.
+Excel computes in binary floating point where the engine is exact. Arithmetic on entered decimals
+(rater sums, weighted averages, what a clause lost), on fractional constants of the rules (2.5 a time),
+quotients (不适用 rescaling) and section totals is wrapped in ``ROUND(…, 10)``, so that an exact 0.155
+(15 − 14.845) is not stored as 0.15499… and shown one cent lower after half-up rounding. Integer
+arithmetic on counts is exact in floating point and stays unwrapped, easier to read.
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ def guard(formula: str) -> str:
     return f"ROUND({formula},{GUARD_DIGITS})"
 
 
+def guard_if_fractional(formula: str, *constants: Decimal) -> str:
+    """Guard a formula whose constants from the rules are not all integers."""
+    return guard(formula) if any(c != c.to_integral_value() for c in constants) else formula
+
+
 Builder = Callable[[Clause, Cells, Decimal], str]
 BUILDERS: dict[str, Builder] = {}
 
@@ -76,7 +83,7 @@ def points(clause: Clause, cells: Cells, top: Decimal) -> str:
 @builds("checklist")
 def _checklist(c, cells: Cells, top: Decimal) -> str:
     missing = f"COUNTIF({cells.span([f.key for f in c.fields])},{text(NO)})"
-    return f"MAX(0,{fmt(top)}-{fmt(c.deduct_each)}*{missing})"
+    return guard_if_fractional(f"MAX(0,{fmt(top)}-{fmt(c.deduct_each)}*{missing})", top, c.deduct_each)
 
 
 @builds("veto")
@@ -93,7 +100,7 @@ def _deduction(c, cells: Cells, top: Decimal) -> str:
             parts.append(f"{fmt(t.per)}*{ref}")
         else:
             parts.append(f"IF({ref}={text(YES if t.when else NO)},{fmt(t.per)},0)")
-    formula = f"MAX(0,{fmt(top)}-" + "-".join(parts) + ")"
+    formula = guard_if_fractional(f"MAX(0,{fmt(top)}-" + "-".join(parts) + ")", top, *(t.per for t in c.terms))
     if c.zero_key:
         formula = f"IF({cells[c.zero_key]}={text(YES)},0,{formula})"
     return formula
@@ -109,7 +116,7 @@ def _all_or_nothing(c, cells: Cells, top: Decimal) -> str:
 @builds("monthly_minimum")
 def _monthly_minimum(c, cells: Cells, top: Decimal) -> str:
     short = f'COUNTIF({cells.span([f.key for f in c.fields])},"<{c.min_each}")'
-    return f"MAX(0,{fmt(top)}-{fmt(c.deduct_each)}*{short})"
+    return guard_if_fractional(f"MAX(0,{fmt(top)}-{fmt(c.deduct_each)}*{short})", top, c.deduct_each)
 
 
 @builds("choice")
@@ -124,7 +131,8 @@ def _choice(c, cells: Cells, top: Decimal) -> str:
 
 @builds("proportional")
 def _proportional(c, cells: Cells, top: Decimal) -> str:
-    formula = f"MAX(0,{fmt(top)}+{fmt(c.per)}*({cells[c.fields[0].key]}-{c.baseline}))"
+    formula = guard_if_fractional(f"MAX(0,{fmt(top)}+{fmt(c.per)}*({cells[c.fields[0].key]}-{c.baseline}))",
+                                  top, c.per)
     return f"MIN({fmt(c.cap)},{formula})" if c.cap is not None else formula
 
 
@@ -161,7 +169,7 @@ def clause_points(section: Section, clause: Clause, cells: Cells, top: Decimal) 
 
 def clause_deduction(section: Section, clause: Clause, cells: Cells, points_ref: str, top: Decimal) -> str:
     """本项扣分: what the clause lost against its maximum (blank when marked 不适用)."""
-    formula = f"MAX(0,{fmt(top)}-{points_ref})"
+    formula = guard(f"MAX(0,{fmt(top)}-{points_ref})")
     if section.allow_not_applicable:
         return f'IF({marked(cells[section.na_field(clause).key])},"",{formula})'
     return formula
