@@ -20,6 +20,7 @@ import pytest
 
 from engine_helpers import DEPT, RULES, TOWN, frame, row_with
 from kaoping_xlsx import formulas
+from kaoping_xlsx.api import read
 from kaoping_xlsx.engine import INCOMPLETE, NOT_FOR_TYPE, OK, Result, Unit, rounded, score
 from kaoping_xlsx.inputs import Inputs
 from kaoping_xlsx.report import write_result
@@ -206,6 +207,12 @@ def hand_made(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    """The sample offices' returned workbooks, read as ``kaoping score samples/`` reads them."""
+    return write(read([ROOT / "samples" / "回收表格"], RULES), tmp_path_factory.mktemp("样例") / "result.xlsx")
+
+
+@pytest.fixture(scope="module")
 def many(tmp_path_factory):
     return write(generated(), tmp_path_factory.mktemp("生成") / "result.xlsx")
 
@@ -313,6 +320,15 @@ def test_libreoffice_recalculates_the_hand_made_units(hand_made, tmp_path):
     numbers, texts, wrong = compare(result, sheets_as_csv(out, tmp_path / "csv"))
     assert not wrong, "\n".join(wrong)
     assert numbers > 100 and texts > 10
+
+
+@pytest.mark.libreoffice
+@needs_office
+def test_libreoffice_recalculates_the_sample_units(samples, tmp_path):
+    _, result, out = samples
+    numbers, texts, wrong = compare(result, sheets_as_csv(out, tmp_path / "csv"))
+    assert not wrong, "\n".join(wrong[:30])
+    assert len(result.units) == 30 and numbers > 30 * 40
 
 
 @pytest.mark.libreoffice
