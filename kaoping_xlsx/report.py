@@ -512,8 +512,10 @@ class _Report:
         templates = {}
         for t in self.rules.unit_types:
             applying = [(cr.clause, cr.clause.maxima[t]) for cr in sr.clauses if cr.clause.applies(t)]
-            per_clause = {c.id: (None if c.is_bonus else fx.clause_deduction(section, c, cells, points_refs[c.id], top),
-                                 fx.clause_points(section, c, cells, top)) for c, top in applying}
+            per_clause = {
+                c.id: (None if c.is_bonus else fx.clause_deduction(section, c, cells, points_refs[c.id], top),
+                       fx.clause_points(section, c, cells, top))
+                for c, top in applying}
             templates[t] = per_clause, fx.section_total(section, applying, cells, points_refs)
         for i in np.flatnonzero(sr.status == OK):
             per_clause, total = templates[self.units[i].type]
