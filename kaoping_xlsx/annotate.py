@@ -89,7 +89,9 @@ def _write(source: Path, problems: list[Problem], out: Path) -> None:
     marks: dict[tuple[str, str], list[Problem]] = defaultdict(list)
     for problem in problems:
         if problem.cell and problem.sheet in book.sheetnames:
-            marks[(problem.sheet, _anchor(book[problem.sheet], problem.cell))].append(problem)
+            anchor = _anchor(book[problem.sheet], problem.cell)
+            if anchor is not None:
+                marks[(problem.sheet, anchor)].append(problem)
     fill = PatternFill("solid", fgColor=RED)
     for (sheet, coordinate), found in marks.items():
         cell = book[sheet][coordinate]
@@ -100,15 +102,19 @@ def _write(source: Path, problems: list[Problem], out: Path) -> None:
     book.save(out)
 
 
-def _anchor(ws, cell: str) -> str:
-    """The cell itself, or the first cell of the merged range that covers it."""
+def _anchor(ws, cell: str) -> str | None:
+    """The cell itself, or the first cell of the merged range that covers it; None when even that is
+    covered (overlapping merges, which Excel itself would refuse): the problem is then only listed."""
     coordinate = cell.rsplit("!", 1)[1]
-    if isinstance(ws[coordinate], MergedCell):
-        row, col = parse_cell(coordinate)
-        for merged in ws.merged_cells.ranges:
-            if merged.min_row <= row + 1 <= merged.max_row and merged.min_col <= col + 1 <= merged.max_col:
-                return f"{col_letter(merged.min_col - 1)}{merged.min_row}"
-    return coordinate
+    if not isinstance(ws[coordinate], MergedCell):
+        return coordinate
+    row, col = parse_cell(coordinate)
+    for merged in ws.merged_cells.ranges:
+        if merged.min_row <= row + 1 <= merged.max_row and merged.min_col <= col + 1 <= merged.max_col:
+            first = f"{col_letter(merged.min_col - 1)}{merged.min_row}"
+            if not isinstance(ws[first], MergedCell):
+                return first
+    return None
 
 
 def _comment_line(problem: Problem) -> str:

@@ -370,11 +370,12 @@ class _Reader:
         sheet.readable = False
         self.unreadable.add(sheet.section.id)
         self.rows_read += int(filled.sum())
-        taking = {u.name for u in sheet.meta.units if sheet.section.id in u.sections}
-        self.blocked[sheet.section.id] |= taking
-        self._add(Problem(file=sheet.file, code=Code.COLUMN_MISSING, sheet=sheet.sheet,
-                          message=f"找不到隐藏的键行（单位名称列的键 {UNIT_KEY}），无法确定各列的含义，本表数据全部不能使用；"
-                                  "请使用原模板填报，不要删除表头行"))
+        for unit in sheet.meta.units:
+            if sheet.section.id in unit.sections:
+                self._add(Problem(file=sheet.file, code=Code.COLUMN_MISSING, sheet=sheet.sheet, unit=unit.name,
+                                  message=f"找不到隐藏的键行（单位名称列的键 {UNIT_KEY}），无法确定各列的含义，"
+                                          f"本表数据全部不能使用，{unit.name}的{sheet.section.name}数据不完整；"
+                                          "请使用原模板填报，不要删除表头行"))
 
     def _duplicate(self, sheet: _Sheet, data: np.ndarray, i: int, first: int, unit: str, earlier: int) -> None:
         self.rows_read += 1
@@ -386,10 +387,15 @@ class _Reader:
                                        "无法确定用哪一行；请只保留一行"))
 
     def _column_fault(self, sheet: _Sheet, f: Field, code: Code, message: str) -> None:
-        """A field column that cannot be read: every unit that answers it has incomplete data."""
-        applies = sheet.applies(f.applies_to)
-        self.blocked[sheet.section.id].update(np.array(sheet.units, dtype=object)[applies & sheet.has_data])
-        self._add(Problem(file=sheet.file, code=code, sheet=sheet.sheet, clause=f.clause_id or "", message=message))
+        """A field column that cannot be read: named for every unit that answers it (its data is incomplete),
+        or once for the sheet as a warning when no unit in the file does."""
+        affected = np.flatnonzero(sheet.applies(f.applies_to) & sheet.has_data)
+        for p in affected:
+            self._add(Problem(file=sheet.file, code=code, sheet=sheet.sheet, unit=sheet.units[p],
+                              clause=f.clause_id or "", message=f"{message}（{sheet.units[p]}的此项无法读取）"))
+        if not len(affected):
+            self._add(Problem(file=sheet.file, code=code, sheet=sheet.sheet, clause=f.clause_id or "",
+                              message=message, severity=WARNING))
 
     def _mark_merged(self, sheet: _Sheet, merged, first: int, height: int) -> None:
         """Input cells inside merged ranges: their value belongs to no single unit."""
@@ -595,7 +601,7 @@ class _Reader:
             if sa == sb and va == vb and type(va) is type(vb):
                 continue
             identical = False
-            settled = (OK, BLANK) if f.type == NA else (OK,)
+            settled = (OK, BLANK) if f.type == NA or not f.required else (OK,)
             if sa not in settled or sb not in settled:
                 continue
             there = sheet_cell(a.sheet, int(a.rows[pa]), a.cols[f.key])

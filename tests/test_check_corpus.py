@@ -223,19 +223,19 @@ def missing_sheet(d):
 def missing_key_column(d):
     order = [k for k in columns_of(RULES, "3") if k != "3.2.score"]
     one(d, {}, columns={"3": order})
-    return [(FILE, "营商环境", "", Code.COLUMN_MISSING)]
+    return [(FILE, "营商环境", "", Code.COLUMN_MISSING)] * len(taking("3"))
 
 
 def duplicated_key_column(d):
     order = columns_of(RULES, "5") + ["5.1.reported"]
     one(d, {}, columns={"5": order})
-    return [(FILE, "政府网站", "", Code.COLUMN_DUPLICATE)]
+    return [(FILE, "政府网站", "", Code.COLUMN_DUPLICATE)] * len(taking("5"))
 
 
 def missing_key_row(d):
     path = one(d, {})
     edit(path, lambda book: book["政务公开"].delete_rows(1))
-    return [(FILE, "政务公开", "", Code.COLUMN_MISSING)]
+    return [(FILE, "政务公开", "", Code.COLUMN_MISSING)] * len(taking("1"))
 
 
 def type_changed(d):
@@ -292,6 +292,19 @@ def conflict_not_applicable_against_a_value(d):
     return [("二科.xlsx", "放管服", at("2", "县教育局", "2.8.na"), Code.CONFLICT)]
 
 
+def conflict_on_a_bonus_given_in_one_file_only(d):
+    one(d, {}, name="一科.xlsx")
+    one(d, {("3", "金华乡", "3.6.points"): 2, ("3", "金华乡", "3.6.reason"): "获省级表彰"}, name="二科.xlsx")
+    return [("二科.xlsx", "营商环境", at("3", "金华乡", k), Code.CONFLICT) for k in ("3.6.points", "3.6.reason")]
+
+
+def column_missing_that_no_unit_answers(d):
+    units = [u for u in UNITS if u.type == "乡镇"]
+    order = [k for k in columns_of(RULES, "4") if k != "4.3.score"]  # 4.3 is for 县直部门 only
+    make_filled(d / FILE, RULES, units, valid_values(RULES, units), columns={"4": order})
+    return [(FILE, "信用体系", "", Code.COLUMN_MISSING)]
+
+
 def identical_duplicates_fine(d):
     one(d, {("3", "长白镇", "3.1.score"): 20}, name="一科.xlsx")
     one(d, {("3", "长白镇", "3.1.score"): "20.0"}, name="二科.xlsx")
@@ -333,7 +346,8 @@ CASES = [blank_required, blank_bonus_is_fine, invalid_yesno, count_with_decimals
          row_below_list, note_below_list, moved_and_renamed_columns, hidden_column_still_read, missing_sheet,
          missing_key_column, duplicated_key_column, missing_key_row, type_changed, merged_inputs, formula_cell,
          other_rules, not_a_template, old_excel_format, conflict_between_files,
-         conflict_not_applicable_against_a_value, identical_duplicates_fine,
+         conflict_not_applicable_against_a_value, conflict_on_a_bonus_given_in_one_file_only,
+         column_missing_that_no_unit_answers, identical_duplicates_fine,
          each_office_its_own_sheet, section_not_returned, blank_row_in_returned_sheet,
          lock_and_hidden_files_skipped]
 
