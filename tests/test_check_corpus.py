@@ -416,8 +416,10 @@ def test_no_usable_file_stops_with_a_chinese_message(tmp_path):
     with pytest.raises(NoUsableInput) as caught:
         read_inputs([tmp_path], RULES)
     assert "旧模板.xlsx" in str(caught.value)
+    empty = tmp_path / "空文件夹"
+    empty.mkdir()
     with pytest.raises(NoUsableInput, match="没有找到"):
-        read_inputs([tmp_path / "空文件夹"] if (tmp_path / "空文件夹").mkdir() is None else [], RULES)
+        read_inputs([empty], RULES)
 
 
 def test_missing_path_is_a_problem_not_a_crash(tmp_path):
