@@ -141,7 +141,3 @@ def cell_problem(file: str, sheet: str, row: int, col: int, code: Code, message:
     """A problem at one cell (0-based row and column), its address written the one way."""
     return Problem(file=file, code=code, message=message, sheet=sheet, cell=sheet_cell(sheet, row, col),
                    unit=unit, clause=clause, value=shown(value), expected=expected, severity=severity)
-
-
-def sort_key(problem: Problem) -> tuple:
-    return (problem.file, problem.sheet, problem.unit, problem.cell, problem.code.value)

@@ -297,7 +297,8 @@ class _Reader:
             if name is None:
                 self.rows_read += 1
                 raw = data[i, sheet.unit_col]
-                if not clean(display(raw)) or i > last_known:
+                # Below the list, a lone note (填表人：…) is harmless; a named row with inputs is an added unit.
+                if not clean(display(raw)) or (i > last_known and not row_rest[i]):
                     c = int(np.flatnonzero(nonblank[i])[0])
                     self._add(cell_problem(file, section.sheet, r, c, Code.ROW_OUTSIDE_LIST, severity=WARNING,
                                            value=display(data[i, c]),

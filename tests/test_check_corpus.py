@@ -192,6 +192,18 @@ def row_below_list(d):
     return [(FILE, "营商环境", f"'营商环境'!C{row}", Code.ROW_OUTSIDE_LIST)]
 
 
+def unit_added_below_list(d):
+    path = one(d, {})
+    row = FIRST_DATA_ROW + len(taking("3")) + 1
+
+    def add(book):
+        book["营商环境"].cell(row, 1, "县档案局")
+        book["营商环境"].cell(row, 3, 20)
+
+    edit(path, add)
+    return [(FILE, "营商环境", f"'营商环境'!A{row}", Code.UNIT_UNKNOWN)]
+
+
 def note_below_list(d):
     path = one(d, {})
     row = FIRST_DATA_ROW + len(taking("3")) + 2
@@ -343,7 +355,7 @@ CASES = [blank_required, blank_bonus_is_fine, invalid_yesno, count_with_decimals
          date_as_count, error_value, na_text, full_width_digits_accepted, number_stored_as_text_accepted,
          score_out_of_range, value_not_for_type, na_with_input, na_alone_is_fine, all_not_applicable,
          adopted_over_reported, only_if, bonus_without_reason, unknown_unit, duplicate_unit, deleted_unit_row,
-         row_below_list, note_below_list, moved_and_renamed_columns, hidden_column_still_read, missing_sheet,
+         row_below_list, unit_added_below_list, note_below_list, moved_and_renamed_columns, hidden_column_still_read, missing_sheet,
          missing_key_column, duplicated_key_column, missing_key_row, type_changed, merged_inputs, formula_cell,
          other_rules, not_a_template, old_excel_format, conflict_between_files,
          conflict_not_applicable_against_a_value, conflict_on_a_bonus_given_in_one_file_only,
