@@ -56,6 +56,10 @@ _UNSAFE_HINT = re.compile(rb"!\x00?[DdEe]")
 _UNSAFE_WORDS = (b"<!DOCTYPE", b"<!ENTITY")
 _UNSAFE_SPAN = 2 * max(map(len, _UNSAFE_WORDS))  # bytes a declaration needs, in UTF-16
 _XML_START = re.compile(rb"\A(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)?\x00?\s*<")
+_UTF16_START = re.compile(rb"\A(?:\xff\xfe|\xfe\xff|\x00[^\x00]|[^\x00]\x00)")
+# Bytes XML 1.0 forbids outright (Excel writes them as _x0007_). calamine reads past them while openpyxl
+# and Excel refuse the part, so a file holding them would be scored but could not be annotated.
+_FORBIDDEN_BYTE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ENCODING = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)")
 # Encodings in which the byte search below still sees "<!DOCTYPE" (ASCII-compatible, or UTF-16).
 _FINE_ENCODING = re.compile(
@@ -344,12 +348,16 @@ class _Package:
         tail = b""
         since_gt = 0
         first = True
-        is_xml = False
+        is_xml = plain = False
         for chunk in self._raw_chunks(part):
             if first:
                 first = False
                 is_xml = bool(_XML_START.match(chunk))
+                plain = is_xml and not _UTF16_START.match(chunk)
                 self._check_encoding(part, chunk)
+            if plain and _FORBIDDEN_BYTE.search(chunk):
+                raise self.guard.refusal(Code.FILE_CORRUPT,
+                                         "含有XML不允许的控制字符，文件已损坏；请用Excel或WPS打开后另存为.xlsx再报送。", part)
             window = tail + chunk
             if _declares_dtd(window):
                 raise self.guard.refusal(Code.FILE_UNSAFE_XML,

@@ -1,0 +1,207 @@
+"""Hostile and broken returned files, end to end through the ``kaoping`` command.
+
+Each case builds its files (tests/hostile.py for crafted packages, tests/workbooks.py for filled
+templates), runs the CLI as a user would, and checks what the user sees: exact exit codes, one clear
+line per bad file, the good files still scored, and outputs that carry input text only as plain text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import openpyxl
+import pytest
+from click.testing import CliRunner, Result
+from workbooks import UNITS, cell_of, columns_of, edit, make_filled, valid_values
+
+from hostile import XML_HEAD, ole_file, parts, worksheet, write_zip
+from kaoping_xlsx.cleantext import CUT_NOTE, EXCEL_CELL_LIMIT
+from kaoping_xlsx.cli import cli
+from kaoping_xlsx.layout import FIRST_DATA_ROW, KEY_ROW, UNIT_KEY
+from kaoping_xlsx.rules import load_rules
+
+RULES = load_rules()
+GOOD = "正式.xlsx"
+PROBLEM_LINE = re.compile(r"^\[([A-Z]\d\d) (错误|警告)\] (.*?)：", re.M)
+
+
+def run(*args: object) -> Result:
+    """The CLI as a user runs it; a traceback is never an answer."""
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def rewrite(path: Path, change: Callable[[str, bytes], bytes]) -> Path:
+    """Rewrite every part of a zip through ``change(part name, bytes)`` (to place bytes openpyxl won't write)."""
+    members = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            members[name] = change(name, archive.read(name))
+    path.unlink()
+    return write_zip(path, members)
+
+
+def good(folder: Path, name: str = GOOD, values: dict | None = None) -> Path:
+    return make_filled(folder / name, RULES, UNITS, values if values is not None else valid_values(RULES))
+
+
+# --- a folder batch: one good workbook and one bad file --------------------------------------------
+
+BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                  b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+                  b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>')
+
+
+def entities(path: Path) -> Path:
+    members = parts()
+    members["xl/sharedStrings.xml"] = BILLION_LAUGHS + b"<sst><si><t>&lol3;</t></si></sst>"
+    return write_zip(path, members)
+
+
+def zip_bomb(path: Path) -> Path:
+    cell = b"<row r='1'><c r='A1' t='inlineStr'><is><t>" + b" " * (300 * 1024**2) + b"</t></is></c></row>"
+    return write_zip(path, parts({"放管服": worksheet(cell)}))
+
+
+def far_apart(path: Path) -> Path:
+    """A real filled template with one stray cell at XFD1048576 (calamine would abort the process)."""
+    good(path.parent, path.name)
+    far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    return rewrite(path, lambda n, b: b.replace(b"</sheetData>", far + b"</sheetData>")
+                   if n == "xl/worksheets/sheet2.xml" else b)
+
+
+def encrypted(path: Path) -> Path:
+    return ole_file(path, "EncryptionInfo", "EncryptedPackage")
+
+
+def legacy_xls(path: Path) -> Path:
+    return ole_file(path, "Workbook", "\x05SummaryInformation")
+
+
+def xlsb(path: Path) -> Path:
+    members = parts()
+    del members["xl/workbook.xml"]
+    members["xl/workbook.bin"] = b"\x83\x01\x00"
+    return write_zip(path, members)
+
+
+def ods(path: Path) -> Path:
+    return write_zip(path, {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+                            "content.xml": XML_HEAD + b"<office:document-content/>"}, zipfile.ZIP_STORED)
+
+
+def csv_renamed(path: Path) -> Path:
+    path.write_bytes(("单位名称,是否完成\n长白镇,是\n" * 50).encode("gb18030"))
+    return path
+
+
+def html_renamed(path: Path) -> Path:
+    path.write_text("<html><head><meta charset='utf-8'></head><body><table><tr><td>长白镇</td></tr>"
+                    "</table></body></html>", encoding="utf-8")
+    return path
+
+
+def zero_bytes(path: Path) -> Path:
+    path.write_bytes(b"")
+    return path
+
+
+def truncated(path: Path) -> Path:
+    whole = good(path.parent, path.name).read_bytes()
+    path.write_bytes(whole[: len(whole) * 2 // 3])
+    return path
+
+
+def raw_control_byte(path: Path) -> Path:
+    """A control byte that XML forbids (Excel and openpyxl refuse the part; calamine reads past it)."""
+    values = valid_values(RULES)
+    values[("3", "长白镇", "3.6.points")] = 1
+    values[("3", "长白镇", "3.6.reason")] = "获奖MARK"
+    good(path.parent, path.name, values)
+    return rewrite(path, lambda n, b: b.replace("MARK".encode(), b"\x1f"))
+
+
+# (builder, file name, code, words the line must hold)
+BAD_FILES = [
+    (entities, "实体.xlsx", "F06", "DTD"),
+    (zip_bomb, "炸弹.xlsx", "F05", "压缩"),
+    (far_apart, "远处单元格.xlsx", "S03", "A1:XFD1048576"),
+    (encrypted, "加密.xlsx", "F02", "密码"),
+    (legacy_xls, "旧版.xls", "F01", ".xls"),
+    (xlsb, "二进制.xlsb", "F01", ".xlsb"),
+    (ods, "开放格式.ods", "F01", ".ods"),
+    (csv_renamed, "表格.xlsx", "F01", "CSV"),
+    (html_renamed, "网页.xlsx", "F01", "HTML"),
+    (zero_bytes, "空.xlsx", "F03", "0字节"),
+    (truncated, "截断.xlsx", "F04", "截断"),
+    (raw_control_byte, "控制字符.xlsx", "F04", "控制字符"),
+]
+
+
+def batch(tmp_path: Path, build: Callable[[Path], Path], name: str) -> Path:
+    folder = tmp_path / "回收表格"
+    folder.mkdir()
+    good(folder)
+    build(folder / name)
+    return folder
+
+
+@pytest.mark.parametrize("build, name, code, words", BAD_FILES, ids=[c[1] for c in BAD_FILES])
+def test_bad_file_in_a_batch_is_one_line_and_the_good_file_is_scored(tmp_path, build, name, code, words):
+    folder = batch(tmp_path, build, name)
+    before = {p: sha(p) for p in folder.iterdir()}
+    out = tmp_path / "结果.xlsx"
+
+    checked = run("check", folder)
+    assert checked.exit_code == 1
+    problems = PROBLEM_LINE.findall(checked.output)
+    assert len(problems) == 1, checked.output
+    (line,) = [ln for ln in checked.output.splitlines() if ln.startswith("[")]
+    assert line.startswith(f"[{code} 错误] {name}") and name in line.split("：", 1)[1] and words in line
+
+    scored = run("score", folder, "-o", out)
+    assert scored.exit_code == 0, scored.output  # every unit ranked from the good file
+    assert f"单位 {len(UNITS)} 个：已排名 {len(UNITS)} 个" in scored.output
+    summary = openpyxl.load_workbook(out, read_only=True)["汇总"]
+    ranked = {row[1] for row in summary.iter_rows(min_row=2, values_only=True) if isinstance(row[0], int)}
+    assert ranked == {u.name for u in UNITS}
+    problems_sheet = [row for row in openpyxl.load_workbook(out)["校验问题"].iter_rows(values_only=True)]
+    assert any(name in map(str, row) for row in problems_sheet)
+    assert {p: sha(p) for p in folder.iterdir()} == before
+
+
+def test_million_styled_empty_rows_are_read_not_refused(tmp_path):
+    """1,000,000 formatted but empty rows below a real template's list: nothing dense is built, no problem."""
+    folder = tmp_path / "回收表格"
+    folder.mkdir()
+    path = good(folder)
+    rows = b"".join(b'<row r="%d" s="1" customFormat="1" ht="15"/>' % i for i in range(FIRST_DATA_ROW + 20, 1_000_001))
+    rewrite(path, lambda n, b: b.replace(b"</sheetData>", rows + b"</sheetData>") if n == "xl/worksheets/sheet1.xml"
+            else b)
+    result = run("score", folder, "-o", tmp_path / "结果.xlsx")
+    assert result.exit_code == 0 and "发现问题 0 个" in result.output, result.output
+
+
+def test_only_bad_files_exit_2_with_every_file_named(tmp_path):
+    folder = tmp_path / "回收表格"
+    folder.mkdir()
+    for build, name, *_ in BAD_FILES[3:10]:
+        build(folder / name)
+    result = run("score", folder, "-o", tmp_path / "结果.xlsx")
+    assert result.exit_code == 2
+    assert result.output.startswith("错误：没有可以使用的填报文件")
+    for _, name, *_ in BAD_FILES[3:10]:
+        assert name in result.output
+    assert not (tmp_path / "结果.xlsx").exists()
