@@ -7,7 +7,9 @@ deleted unit row), which have nowhere else to go. Everything else is the origina
 reads and writes it; the input file itself is only read.
 
 A problem cell inside a merged range is marked on the range's first cell (Excel shows and keeps
-formatting and comments only there).
+formatting and comments only there). A file that calamine read but openpyxl cannot load or save again
+(a malformed styles part, a style index out of range) still gets its copy: the problem list alone, with a
+note saying why.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ RED = "FFFF0000"
 AUTHOR = "绩效考评校验"
 _HEADER = ("序号", "工作表", "单元格", "单位", "条款", "代码", "问题", "说明", "填写内容", "应填写")
 _WIDTHS = (6, 12, 16, 22, 8, 6, 16, 70, 16, 24)
+LIST_ONLY_NOTE = "原文件格式不规范，无法在原表上标注，本副本只列出问题；请对照下表修改原文件后重新报送"
 
 
 def annotate(inputs: Inputs, folder: Path) -> list[Path]:
@@ -85,6 +88,19 @@ def _unchanged_since_check(source: InputFile) -> None:
 
 
 def _write(source: Path, problems: list[Problem], out: Path) -> None:
+    try:
+        _marked(source, problems).save(out)
+    except OSError:
+        raise
+    except Exception:  # noqa: BLE001 - openpyxl's faults on a file calamine accepted vary
+        book = openpyxl.Workbook()
+        book.remove(book.active)
+        _problem_list(book, problems, note=LIST_ONLY_NOTE)
+        book.save(out)
+
+
+def _marked(source: Path, problems: list[Problem]) -> openpyxl.Workbook:
+    """The original workbook with every problem cell filled red and commented, and the problem list."""
     book = openpyxl.load_workbook(source)
     marks: dict[tuple[str, str], list[Problem]] = defaultdict(list)
     for problem in problems:
@@ -99,7 +115,7 @@ def _write(source: Path, problems: list[Problem], out: Path) -> None:
         text = clean_text("\n".join(_comment_line(p) for p in found), limit=2000)
         cell.comment = Comment(text, AUTHOR, width=360, height=min(60 + 60 * len(found), 400))
     _problem_list(book, problems)
-    book.save(out)
+    return book
 
 
 def _anchor(ws, cell: str) -> str | None:
@@ -124,15 +140,15 @@ def _comment_line(problem: Problem) -> str:
     return line
 
 
-def _problem_list(book, problems: list[Problem]) -> None:
-    """The first sheet: every problem of this file, one row each, all plain text."""
+def _problem_list(book, problems: list[Problem], note: str = "") -> None:
+    """The first sheet: every problem of this file, one row each, all plain text (after ``note``, if any)."""
     if LIST_SHEET in book.sheetnames:  # an annotated copy sent back and checked again
         del book[LIST_SHEET]
     ws = book.create_sheet(LIST_SHEET, 0)
     for other in book.worksheets[1:]:
         other.sheet_view.tabSelected = False
     book.active = 0
-    rows = [_HEADER] + [
+    rows = [(note,)] * bool(note) + [_HEADER] + [
         (str(i), p.sheet, p.cell.rsplit("!", 1)[1] if p.cell else "", p.unit, p.clause, p.code.value, p.code.words,
          p.message, p.value, p.expected)
         for i, p in enumerate(problems, 1)
@@ -144,6 +160,7 @@ def _problem_list(book, problems: list[Problem]) -> None:
             cell.data_type = "s"  # never a formula or link, whatever the office typed
     for c, width in enumerate(_WIDTHS, 1):
         ws.column_dimensions[col_letter(c - 1)].width = width
-    for cell in ws[1]:
+    header = 1 + bool(note)
+    for cell in ws[header]:
         cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
+    ws.freeze_panes = f"A{header + 1}"

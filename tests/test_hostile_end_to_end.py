@@ -205,3 +205,33 @@ def test_only_bad_files_exit_2_with_every_file_named(tmp_path):
     for _, name, *_ in BAD_FILES[3:10]:
         assert name in result.output
     assert not (tmp_path / "结果.xlsx").exists()
+
+
+# --- annotated copies of files openpyxl cannot take back ---------------------------------------------
+
+MALFORMED_FOR_OPENPYXL = {
+    "样式表不规范": lambda n, b: b.replace(b"</styleSheet>", b"<x></styleSheet>") if n == "xl/styles.xml" else b,
+    "样式编号越界": lambda n, b: b.replace(b'<c r="C4"', b'<c r="C4" s="999"', 1) if n == "xl/worksheets/sheet1.xml" else b,
+}
+
+
+@pytest.mark.parametrize("fault", list(MALFORMED_FOR_OPENPYXL))
+def test_annotating_a_file_openpyxl_cannot_load_lists_its_problems(tmp_path, fault):
+    """calamine reads these files, openpyxl raises (ParseError, IndexError): the copy is the list alone."""
+    from kaoping_xlsx.annotate import LIST_ONLY_NOTE, LIST_SHEET
+
+    folder = tmp_path / "回收表格"
+    folder.mkdir()
+    values = valid_values(RULES)
+    values[("1", "长白镇", "1.1.plan")] = "好"
+    rewrite(good(folder, "一科.xlsx", values), MALFORMED_FOR_OPENPYXL[fault])
+    before = sha(folder / "一科.xlsx")
+    result = run("check", folder, "--annotate", tmp_path / "待退回")
+    assert result.exit_code == 1
+    copy = openpyxl.load_workbook(tmp_path / "待退回" / "一科.待修改.xlsx")
+    assert copy.sheetnames == [LIST_SHEET]
+    rows = list(copy[LIST_SHEET].iter_rows(values_only=True))
+    assert rows[0][0] == LIST_ONLY_NOTE and rows[1][0] == "序号"
+    assert rows[2][2] == cell_of(RULES, UNITS, "1", "长白镇", "1.1.plan").split("!")[1] and rows[2][8] == "好"
+    assert sha(folder / "一科.xlsx") == before
+    assert sorted(p.name for p in (tmp_path / "待退回").iterdir()) == ["一科.待修改.xlsx"]
