@@ -38,6 +38,7 @@ UNRANKED = "未排名"
 DOWNGRADED = "降档"
 VETO_MARK = "否决"
 LINE_HEIGHT = 13  # points per line of 10-point text
+DEFAULT_ROW_PIXELS = 20  # a 15-point row
 CHART_LIMIT = 100  # bars in the totals chart: past this it is unreadable and slow to open
 
 WORKBOOK_OPTIONS = {
@@ -348,15 +349,21 @@ class _Report:
             ws.set_column(c, c, col.width)
             ws.write_string(0, c, col.label, st.header)
         _grid(ws, 1, cols, n)
-        self.legend_rows(ws, n + 2, len(cols) - 1)
+        last_row = self.legend_rows(ws, n + 2, len(cols) - 1)
         ws.freeze_panes(1, 2)
         ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
         _page(ws, 1)
         if ranked:
-            self.chart(ws, ranked, next(c for c, col in enumerate(cols) if col.label == "总分"), len(cols) + 1)
+            # Below the legend, on a page of its own: beside the table it would widen what fit-to-width
+            # scales down to one page and shrink the table's text to an unreadable size on paper.
+            first = last_row + 2
+            ws.set_h_pagebreaks([first])
+            last_row = self.chart(ws, ranked, next(c for c, col in enumerate(cols) if col.label == "总分"), first)
+        ws.print_area(0, 0, last_row, len(cols) - 1)
 
-    def legend_rows(self, ws, row: int, last_col: int) -> None:
-        """The legend under the table: a sample cell, then what it means (printed with the last page)."""
+    def legend_rows(self, ws, row: int, last_col: int) -> int:
+        """The legend under the table: a sample cell, then what it means (printed with the last page).
+        Returns its last row."""
         st = self.styles
         ws.write_string(row, 1, "图例", st.header)
         ws.merge_range(row, 2, row, last_col, "含义（颜色之外都有文字或标记，黑白打印也能分辨）", st.header)
@@ -367,6 +374,7 @@ class _Report:
             else:
                 ws.write_number(row, 1, sample, f)
             ws.merge_range(row, 2, row, last_col, words, st.plain["text"])
+        return row
 
     def legend(self) -> list[tuple[Cell, Any, str]]:
         st, d = self.styles, self.rules.decimals
@@ -388,9 +396,10 @@ class _Report:
         ]
         return rows
 
-    def chart(self, ws, ranked: list[int], total_col: int, col: int) -> None:
-        """Bar chart of the ranked totals, best on top. The cached values are given explicitly because
-        constant_memory mode cannot read them back from the sheet."""
+    def chart(self, ws, ranked: list[int], total_col: int, row: int) -> int:
+        """Bar chart of the ranked totals, best on top, from ``row`` in the first scrolling column; returns
+        the last row it covers (rows below the legend keep the default 15-point height). The cached values
+        are given explicitly because constant_memory mode cannot read them back from the sheet."""
         res = self.result
         shown = ranked[:CHART_LIMIT]
         k = len(shown)
@@ -410,8 +419,11 @@ class _Report:
         chart.set_legend({"none": True})
         chart.set_y_axis({"reverse": True, "crossing": "max"})
         chart.set_x_axis({"min": 0, "num_format": "0"})
-        chart.set_size({"width": 560, "height": min(60 + 22 * k, 2400) + 40})
-        ws.insert_chart(1, col, chart, {"object_position": 3})
+        height = min(60 + 22 * k, 2400) + 40
+        chart.set_size({"width": 560, "height": height})
+        # Offset from the page break above it: LibreOffice draws a border lying on the break on both pages.
+        ws.insert_chart(row, 2, chart, {"object_position": 3, "y_offset": DEFAULT_ROW_PIXELS // 2})
+        return row + -(-(height + DEFAULT_ROW_PIXELS // 2) // DEFAULT_ROW_PIXELS)
 
     # ------------------------------------------------------------------ section sheets
 
