@@ -1,0 +1,161 @@
+"""Benchmark: kaoping score / check end to end against the I/O floor, each in a fresh process.
+
+Usage (from the repository root, after ``python -m pip install -e .``):
+
+    python benchmarks/run.py                 # N = 60, 10000, 100000
+    python benchmarks/run.py --sizes 60 10000
+
+For each N it generates a filled workbook (all five sections, realistic values, a few problems),
+then times, each in its own process: ``kaoping score``, ``kaoping check``, and the I/O floor —
+reading the same sheets with python-calamine plus writing the same number of output cells with
+xlsxwriter, with no validation or scoring. Peak RSS comes from the child's resource usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+FLOOR_SCRIPT = r"""
+import sys, time
+from python_calamine import CalamineWorkbook
+import xlsxwriter
+src, result, dst = sys.argv[1], sys.argv[2], sys.argv[3]
+# Untimed: the cells the real result holds, sheet by sheet, so the floor writes exactly as many.
+cells = {name: CalamineWorkbook.from_path(result).get_sheet_by_name(name).to_python()
+         for name in CalamineWorkbook.from_path(result).sheet_names}
+start = time.perf_counter()
+book = CalamineWorkbook.from_path(src)
+for name in book.sheet_names:
+    book.get_sheet_by_name(name).to_python()
+out = xlsxwriter.Workbook(dst, {"constant_memory": True, "strings_to_formulas": False,
+                               "strings_to_urls": False, "strings_to_numbers": False})
+num = out.add_format({"num_format": "0.00", "border": 1})
+txt = out.add_format({"border": 1, "text_wrap": True})
+for name, rows in cells.items():
+    ws = out.add_worksheet(name)
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if isinstance(v, str):
+                if v:
+                    ws.write_string(r, c, v, txt)
+            elif isinstance(v, bool):
+                ws.write_boolean(r, c, v, txt)
+            elif isinstance(v, (int, float)):
+                ws.write_number(r, c, v, num)
+out.close()
+print(time.perf_counter() - start)
+"""
+
+
+def generate(path: Path, n: int, seed: int = 7) -> None:
+    """A filled template for ``n`` units written directly from the layout contract."""
+    import xlsxwriter
+
+    from kaoping_xlsx.engine import Unit
+    from kaoping_xlsx.layout import FIRST_DATA_ROW, KEY_ROW, META_SHEET, TYPE_KEY, UNIT_KEY, meta_rows
+    from kaoping_xlsx.rules import load_rules
+
+    rng = random.Random(seed)
+    rules = load_rules()
+    all_sections = tuple(s.id for s in rules.sections)
+    units = [Unit(f"单位{i:06d}", "乡镇" if i % 5 == 0 else "县直部门", all_sections) for i in range(n)]
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
+    for section in rules.sections:
+        ws = book.add_worksheet(section.sheet)
+        fields = section.fields
+        ws.write_row(KEY_ROW, 0, [UNIT_KEY, TYPE_KEY] + [f.key for f in fields])
+        ws.write_row(1, 0, ["单位名称", "单位类型"] + [f.clause_id or "" for f in fields])
+        ws.write_row(2, 0, ["单位名称", "单位类型"] + [f.label for f in fields])
+        for r, unit in enumerate(units):
+            row = [unit.name, unit.type]
+            for f in fields:
+                row.append(_value(f, unit.type, rng))
+            if r % 997 == 13:  # a few problems: a count written as words
+                row[2 + rng.randrange(len(fields))] = "三"
+            ws.write_row(FIRST_DATA_ROW + r, 0, row)
+    meta = book.add_worksheet(META_SHEET)
+    for r, row in enumerate(meta_rows(rules.id, rules.fingerprint, units)):
+        meta.write_row(r, 0, row)
+    meta.very_hidden()
+    book.close()
+
+
+def _value(field, unit_type: str, rng: random.Random):
+    if not field.applies(unit_type):
+        return None
+    if field.type == "yesno":
+        if field.only_if:
+            return "否"
+        return "是" if rng.random() < 0.85 else "否"
+    if field.type == "count":
+        if field.key.endswith("reported"):
+            return rng.randint(20, 60)
+        if field.key.endswith("adopted"):
+            return rng.randint(5, 20)
+        return rng.choice([0, 0, 0, 1, 2, 3])
+    if field.type == "score":
+        top = field.maximum(unit_type)
+        if top is None:  # bonus points: mostly none
+            return None
+        return round(float(top) * rng.uniform(0.6, 1.0), 1)
+    if field.type == "choice":
+        return rng.choice(field.choices)
+    return None
+
+
+MEASURE = (
+    "import json, resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)\n"
+    "tail = p.stdout.decode('utf-8', 'replace').strip().splitlines()[-1:] or ['']\n"
+    "print(json.dumps([time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+    " p.returncode, tail[0]]))\n"
+)
+
+
+def run(cmd: list[str]) -> tuple[float, float, int, str]:
+    """Wall seconds, peak RSS (MiB), exit code and last output line of ``cmd`` in a fresh process.
+
+    A small parent process runs it, so that RUSAGE_CHILDREN holds this one child's peak only.
+    """
+    out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True, check=True)
+    seconds, peak_kib, code, tail = json.loads(out.stdout)
+    return seconds, peak_kib / 1024, code, tail
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[60, 10_000, 100_000])
+    args = parser.parse_args()
+    kaoping = [sys.executable, "-m", "kaoping_xlsx"]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="kaoping-bench-") as tmp:
+        for n in args.sizes:
+            src = Path(tmp) / f"填报{n}.xlsx"
+            generate(src, n)
+            score_t, score_rss, _, _ = run(kaoping + ["score", str(src), "-o", str(Path(tmp) / f"结果{n}.xlsx")])
+            check_t, check_rss, _, _ = run(kaoping + ["check", str(src)])
+            # The floor's own clock: reading the input plus writing the result's cells, no start-up.
+            _, floor_rss, _, floor_out = run([sys.executable, "-c", FLOOR_SCRIPT, str(src),
+                                              str(Path(tmp) / f"结果{n}.xlsx"), str(Path(tmp) / f"floor{n}.xlsx")])
+            floor_t = float(floor_out)
+            rows.append((n, score_t, check_t, floor_t, score_t / floor_t, score_rss, check_rss, floor_rss))
+            os.remove(src)
+    print(f"机器：{platform.machine()}，{os.cpu_count()} 核，Python {platform.python_version()}；日期 {date.today()}")
+    print("| 单位数 | score (s) | check (s) | I/O 下限 (s) | score ÷ 下限 | score 峰值内存 (MiB) | check 峰值内存 (MiB) | 下限峰值内存 (MiB) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, s, c, f, ratio, srss, crss, frss in rows:
+        print(f"| {n:,} | {s:.2f} | {c:.2f} | {f:.2f} | {ratio:.2f} | {srss:.0f} | {crss:.0f} | {frss:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
