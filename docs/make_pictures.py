@@ -1,8 +1,9 @@
 """Regenerate the README's pictures as LibreOffice Calc prints them: ``python docs/make_pictures.py``.
 
 docs/template.png is the left of the first printed page of the template's 放管服 sheet (too wide to read
-whole), docs/result-summary.png the 汇总 page of the samples' result. The inputs are fixed (samples/, a fixed run time), so the pictures change only
-when the layout, LibreOffice or the fonts do. Needs soffice, pdftoppm and pdftotext (poppler-utils).
+whole), docs/result-summary.png the 汇总 page of the samples' result. The inputs are fixed (samples/, a
+fixed run time), so the pictures change only when the layout, LibreOffice or the fonts do. Needs soffice,
+pdftoppm and pdftotext (poppler-utils).
 """
 
 from __future__ import annotations
