@@ -7,8 +7,9 @@ Usage (from the repository root, after ``python -m pip install -e .``):
 
 For each N it generates a filled workbook (all five sections, realistic values, a few problems),
 then times, each in its own process: ``kaoping score``, ``kaoping check``, and the I/O floor —
-reading the same sheets with python-calamine plus writing the same number of output cells with
-xlsxwriter, with no validation or scoring. Peak RSS comes from the child's resource usage.
+reading the same sheets with python-calamine plus writing the very cells of the result workbook with
+the same writer (xlsxwriter with kaoping's FastWorksheet), with no guards, validation or scoring.
+Peak RSS comes from the child's resource usage.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ FLOOR_SCRIPT = r"""
 import sys, time
 from python_calamine import CalamineWorkbook
 import xlsxwriter
+from kaoping_xlsx.fastsheet import FastWorksheet
 src, result, dst = sys.argv[1], sys.argv[2], sys.argv[3]
 # Untimed: the cells the real result holds, sheet by sheet, so the floor writes exactly as many.
 cells = {name: CalamineWorkbook.from_path(result).get_sheet_by_name(name).to_python()
@@ -41,16 +43,10 @@ out = xlsxwriter.Workbook(dst, {"constant_memory": True, "strings_to_formulas": 
 num = out.add_format({"num_format": "0.00", "border": 1})
 txt = out.add_format({"border": 1, "text_wrap": True})
 for name, rows in cells.items():
-    ws = out.add_worksheet(name)
+    ws = out.add_worksheet(name, FastWorksheet)  # the same writer kaoping's report uses
     for r, row in enumerate(rows):
-        for c, v in enumerate(row):
-            if isinstance(v, str):
-                if v:
-                    ws.write_string(r, c, v, txt)
-            elif isinstance(v, bool):
-                ws.write_boolean(r, c, v, txt)
-            elif isinstance(v, (int, float)):
-                ws.write_number(r, c, v, num)
+        ws.put_row(r, [(c, v, txt if isinstance(v, str) else num) for c, v in enumerate(row)
+                       if v != "" and not isinstance(v, bool)])
 out.close()
 print(time.perf_counter() - start)
 """

@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError, FileSizeError
-from xlsxwriter.worksheet import Worksheet
 
 from . import formulas as fx
 from .cleantext import clean_text
 from .engine import INCOMPLETE, NOT_ASSESSED, NOT_FOR_TYPE, OK, Result, SectionResult, rounded
 from .errors import OutputError
+from .fastsheet import FastWorksheet
 from .inputs import Inputs
 from .outputs import write_atomically
 from .rules import COUNT, NA, NOT_APPLICABLE, RESERVED_SHEETS, SCORE, Field, Section, fmt
@@ -66,7 +66,7 @@ class _Formula(NamedTuple):
     value: Any
 
 
-class _FormulaSheet(Worksheet):
+class _FormulaSheet(FastWorksheet):
     """A section sheet whose formulas all come from :mod:`kaoping_xlsx.formulas`, which uses no function
     that Excel stores under a ``_xlfn.`` prefix: skip xlsxwriter's 30 regex rewrites of every formula,
     which otherwise triple the time to write a workbook with formulas."""
@@ -195,25 +195,21 @@ def _heights(columns: Sequence[_Column], rows: int) -> list[int]:
 
 
 def _grid(ws, first_row: int, columns: Sequence[_Column], rows: int) -> None:
-    """Write the data rows in order (constant_memory mode): text with write_string, numbers with
-    write_number, blanks only where a format (fill, border) must show; rows with wrapped text taller."""
-    write_string, write_number, write_blank, set_row = ws.write_string, ws.write_number, ws.write_blank, ws.set_row
-    write_formula, row_mark = ws.write_formula, fx.ROW
+    """Write the data rows in order (constant_memory mode), a row at a time: text, numbers and blanks
+    where a format (fill, border) must show; formulas with their cached values; wrapped rows taller."""
+    put_row, write_formula, set_row, row_mark = ws.put_row, ws.write_formula, ws.set_row, fx.ROW
     cols = [(c, col.values, col.formats) for c, col in enumerate(columns)]
     for r, lines in enumerate(_heights(columns, rows)):
         row = first_row + r
         if lines > 1:
             set_row(row, min(LINE_HEIGHT * lines + 3, 409))
-        for c, values, formats in cols:
-            v = values[r]
-            if v is None:
-                write_blank(row, c, None, formats[r])
-            elif v.__class__ is str:
-                write_string(row, c, v, formats[r])
-            elif v.__class__ is _Formula:
-                write_formula(row, c, v.template.replace(row_mark, str(row + 1)), formats[r], v.value)
-            else:
-                write_number(row, c, v, formats[r])
+        cells = [(c, values[r], formats[r]) for c, values, formats in cols]
+        live = [cell for cell in cells if cell[1].__class__ is _Formula]
+        if live:
+            cells = [cell for cell in cells if cell[1].__class__ is not _Formula]
+        put_row(row, cells)
+        for c, v, f in live:
+            write_formula(row, c, v.template.replace(row_mark, str(row + 1)), f, v.value)
 
 
 def _page(ws, header_rows: int, landscape: bool = True) -> None:
@@ -296,7 +292,7 @@ class _Report:
 
     def summary(self) -> None:
         st, res = self.styles, self.result
-        ws = self.book.add_worksheet(SUMMARY_SHEET)
+        ws = self.book.add_worksheet(SUMMARY_SHEET, FastWorksheet)
         n = len(self.units)
         sections = [res.sections[s.id] for s in self.rules.sections]
         incomplete = [any(sr.status[i] == INCOMPLETE for sr in sections) for i in range(n)]
@@ -429,7 +425,7 @@ class _Report:
 
     def section(self, sr: SectionResult) -> None:
         st, section = self.styles, sr.section
-        ws = self.book.add_worksheet(section.sheet, _FormulaSheet if self.formulas else None)
+        ws = self.book.add_worksheet(section.sheet, _FormulaSheet if self.formulas else FastWorksheet)
         n = len(self.units)
         grey = [s == INCOMPLETE for s in sr.status]
         columns = self._aligned(section)
@@ -593,7 +589,7 @@ class _Report:
 
     def problems(self) -> None:
         st = self.styles
-        ws = self.book.add_worksheet(PROBLEMS_SHEET)
+        ws = self.book.add_worksheet(PROBLEMS_SHEET, FastWorksheet)
         problems = self.inputs.problems
         labels = ["严重程度", "代码", "类别", "文件", "工作表", "单元格", "单位", "条款", "填写的值", "应填写", "说明"]
         rows = [(p.severity, p.code.value, p.code.words, p.file, p.sheet, p.cell, p.unit, p.clause, p.value,
