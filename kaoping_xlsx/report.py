@@ -167,9 +167,9 @@ class _Column:
 
 def _width(values: Sequence[Cell], label: str, lo: float = 6, hi: float = 40) -> float:
     """Fit the widest text (headers wrap, so they count up to 8 CJK characters); numbers need about 9."""
-    texts = {v for v in values if isinstance(v, str)}
-    widest = max(map(text_width, texts), default=0)
-    if any(v is not None and not isinstance(v, str) for v in values):
+    distinct = set(values)
+    widest = max((text_width(v) for v in distinct if v.__class__ is str), default=0)
+    if any(v is not None and v.__class__ is not str for v in distinct):
         widest = max(widest, 9)
     return min(hi, max(lo, widest + 2, min(text_width(label), 16) + 2))
 
@@ -186,11 +186,12 @@ def _heights(columns: Sequence[_Column], rows: int) -> list[int]:
     for col in columns:
         if not any(getattr(f, "text_wrap", 0) for f in set(col.formats)):
             continue
-        if max((text_width(v) for v in col.values if v.__class__ is str), default=0) <= col.width - 1:
+        needed = {v: _lines(v, col.width) for v in set(col.values) if v.__class__ is str}
+        if max(needed.values(), default=1) <= 1:
             continue
         for r, (v, f) in enumerate(zip(col.values, col.formats)):
-            if v.__class__ is str and f.text_wrap:
-                lines[r] = max(lines[r], _lines(v, col.width))
+            if v.__class__ is str and f.text_wrap and needed[v] > lines[r]:
+                lines[r] = needed[v]
     return lines
 
 
@@ -239,6 +240,26 @@ def _input_cell(f: Field, value: Any) -> Cell:
     return clean_text(value)
 
 
+def _input_role(value: Cell) -> str:
+    """Short words centred, long text wrapped, numbers as numbers."""
+    if value is None or value.__class__ is str and len(value) <= 6:
+        return "center"
+    return "wrap" if value.__class__ is str else "num"
+
+
+def _distinct_map(values: np.ndarray, convert) -> np.ndarray:
+    """``convert`` applied to each distinct non-blank value once (columns repeat a few values over
+    thousands of units); None stays None."""
+    series = pd.Series(values, dtype=object)
+    present = series.notna().to_numpy()
+    out = np.full(len(values), None, dtype=object)
+    if present.any():
+        kept = series[present]
+        table = {v: convert(v) for v in kept.unique()}
+        out[present] = [table[v] for v in kept]
+    return out
+
+
 def _field_label(f: Field) -> str:
     return f"{f.label}（{f.unit}）" if f.unit and f.type in (COUNT, SCORE) and f.unit not in f.label else f.label
 
@@ -263,6 +284,10 @@ class _Report:
     def score(self, value: Decimal) -> float:
         """The rounded value leaders see (half-up on the exact value), as a number cell."""
         return float(rounded(value, self.rules.decimals))
+
+    def scores(self, values: np.ndarray) -> np.ndarray:
+        """:meth:`score` over a column, each distinct value rounded once; None stays None."""
+        return _distinct_map(values, self.score)
 
     def write(self) -> None:
         self.book.set_properties({
@@ -465,6 +490,8 @@ class _Report:
                                 [st.veto_text if v else st.role("wrap", g) for v, g in zip(sr.failed_vetoes, grey)],
                                 group=summary))
 
+        incomplete = sr.status == INCOMPLETE
+        center, wrap, score = (np.array(st.column(role, grey), dtype=object) for role in ("center", "wrap", "score"))
         input_cols: dict[str, int] = {}
         result_cols: dict[str, tuple[int, int]] = {}  # clause id → (本项扣分, 本项得分) columns
         for cr in sr.clauses:
@@ -473,30 +500,21 @@ class _Report:
             for f in fields:
                 input_cols[f.key] = len(cols)
                 cols.append(self._input_column(f, columns[f.key], grey, clause.heading))
-            deductions, points, point_formats, texts, text_formats = [], [], [], [], []
-            for i, g in enumerate(grey):
-                veto = bool(cr.veto[i])
-                if cr.points[i] is not None:
-                    deductions.append(self.score(cr.deduction[i]))
-                    points.append(self.score(cr.points[i]))
-                    point_formats.append(st.veto_score if veto else st.plain["score"])
-                elif cr.not_applicable[i]:
-                    deductions.append(None)
-                    points.append(NOT_APPLICABLE)
-                    point_formats.append(st.role("center", g))
-                else:
-                    blank = None if sr.status[i] == INCOMPLETE or not cr.text[i] else cr.text[i]
-                    deductions.append(blank)
-                    points.append(blank)
-                    point_formats.append(st.role("center", g))
-                texts.append(clean_text(cr.text[i]) or None)
-                text_formats.append(st.veto_text if veto else st.role("wrap", g))
+            scored = pd.notna(pd.Series(cr.points, dtype=object)).to_numpy()
+            marked = ~scored & cr.not_applicable
+            # Unscored, unmarked cells show the engine's word (— for another unit type), blank if incomplete.
+            other = np.where(incomplete | (cr.text == ""), None, cr.text)
+            points = np.where(scored, self.scores(cr.points), np.where(marked, NOT_APPLICABLE, other))
+            deductions = np.where(scored, self.scores(cr.deduction), np.where(marked, None, other))
+            veto = cr.veto.astype(bool)
+            point_formats = np.where(scored, np.where(veto, st.veto_score, st.plain["score"]), center)
+            deduction_formats = np.where(scored, score, center)
+            texts = _distinct_map(np.where(cr.text == "", None, cr.text), lambda t: clean_text(t) or None)
+            text_formats = np.where(veto, st.veto_text, wrap)
             result_cols[clause.id] = (len(cols), len(cols) + 1)
-            cols.append(_Column("本项扣分", deductions,
-                                [st.role("center" if isinstance(v, str) or v is None else "score", g)
-                                 for v, g in zip(deductions, grey)], group=clause.heading))
-            cols.append(_Column("本项得分", points, point_formats, group=clause.heading))
-            cols.append(_Column("计分说明", texts, text_formats, group=clause.heading))
+            cols.append(_Column("本项扣分", deductions.tolist(), deduction_formats.tolist(), group=clause.heading))
+            cols.append(_Column("本项得分", points.tolist(), point_formats.tolist(), group=clause.heading))
+            cols.append(_Column("计分说明", texts.tolist(), text_formats.tolist(), group=clause.heading))
         for f in section.inputs:
             cols.append(self._input_column(f, columns[f.key], grey, "降档相关情况"))
         if self.formulas:
@@ -556,12 +574,12 @@ class _Report:
 
     def _input_column(self, f: Field, values: np.ndarray, grey: list[bool], group: str) -> _Column:
         st = self.styles
-        applies = {t: f.applies(t) for t in self.rules.unit_types}
-        cells = [_input_cell(f, v) if applies.get(u.type, False) else NOT_FOR_TYPE
-                 for u, v in zip(self.units, values)]
-        formats = [st.role("center" if v is None or isinstance(v, str) and len(v) <= 6 else
-                           "wrap" if isinstance(v, str) else "num", g) for v, g in zip(cells, grey)]
-        return _Column(_field_label(f), cells, formats, group=group)
+        applies = np.array([f.applies(u.type) for u in self.units], dtype=bool)
+        cells = _distinct_map(np.where(applies, values, None), lambda v: _input_cell(f, v))
+        cells[~applies] = NOT_FOR_TYPE
+        roles = [_input_role(v) for v in cells]
+        formats = [st.role(role, g) for role, g in zip(roles, grey)]
+        return _Column(_field_label(f), cells.tolist(), formats, group=group)
 
     def _headers(self, ws, cols: list[_Column]) -> None:
         """Two header rows: each group (unit, result, clause heading) merged across its columns."""
