@@ -11,6 +11,7 @@ import hashlib
 import json
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -96,8 +97,10 @@ def _kind_words(kind) -> str:
     return "或".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
 
 
+@lru_cache(maxsize=65536)
 def fmt(value: Decimal | int) -> str:
-    """Exact number as short text: 2, 2.5, 23.75 (no trailing zeros, no exponent)."""
+    """Exact number as short text: 2, 2.5, 23.75 (no trailing zeros, no exponent). Cached: explanations
+    repeat the same few numbers for every unit, and equal numbers always read the same."""
     if isinstance(value, int):
         return str(value)
     if value == value.to_integral_value():
