@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .cleantext import EXCEL_CELL_LIMIT, clean_text
 from .rules import CHOICE, COUNT, NA, NOT_APPLICABLE, SCORE, TEXT, YESNO, Field
 
 # Status of a cell after normalisation (small ints so whole columns are numpy arrays).
@@ -198,6 +199,8 @@ def text(value: object) -> tuple[str | None, int]:
         return None, BLANK
     if stripped.upper() in ERROR_LITERALS:
         return None, ERROR
+    if len(value) >= EXCEL_CELL_LIMIT:  # calamine stops a longer text here without a word: say it was cut
+        return clean_text(value.strip(), limit=EXCEL_CELL_LIMIT - 1), OK
     return value.strip(), OK
 
 

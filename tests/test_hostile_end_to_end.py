@@ -235,3 +235,92 @@ def test_annotating_a_file_openpyxl_cannot_load_lists_its_problems(tmp_path, fau
     assert rows[2][2] == cell_of(RULES, UNITS, "1", "长白镇", "1.1.plan").split("!")[1] and rows[2][8] == "好"
     assert sha(folder / "一科.xlsx") == before
     assert sorted(p.name for p in (tmp_path / "待退回").iterdir()) == ["一科.待修改.xlsx"]
+
+
+# --- text from inputs reaches every output as plain text ---------------------------------------------
+
+HOSTILE_NAMES = ['=HYPERLINK("http://evil.example","点我")', "+8613800000000", "-1+1", "@SUM(A1:A9)",
+                 "http://evil.example/x", "external:c:\\temp\\x.xlsx"]
+LONG_REASON = "理" * 40_000
+
+
+def fill(template: Path, out: Path, values: dict) -> Path:
+    """Fill a template written by ``kaoping template`` as an office would: by the hidden key row.
+    Text is stored as text (openpyxl would otherwise take ``=…`` for a formula)."""
+    book = openpyxl.load_workbook(template)
+    for section in RULES.sections:
+        ws = book[section.sheet]
+        keys = {c.value: c.column for c in ws[KEY_ROW + 1] if c.value}
+        for r in range(FIRST_DATA_ROW + 1, ws.max_row + 1):
+            unit = ws.cell(r, keys[UNIT_KEY]).value
+            for key, c in keys.items():
+                value = values.get((section.id, unit, key))
+                if value is not None:
+                    cell = ws.cell(r, c)
+                    cell.value = value
+                    if isinstance(value, str):
+                        cell.data_type = "s"
+    book.save(out)
+    return out
+
+
+def assert_plain_text(path: Path, texts: list[str]) -> dict[str, list]:
+    """No formula and no link anywhere in the workbook; every string cell typed "s". Returns the string
+    cells by value, so a test can check where each text went."""
+    with zipfile.ZipFile(path) as archive:
+        for part in archive.namelist():
+            data = archive.read(part)
+            assert not re.search(rb"<f[ >]|<hyperlink[ >]|relationships/hyperlink", data), (path.name, part)
+    found: dict[str, list] = {}
+    for ws in openpyxl.load_workbook(path):
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    assert cell.data_type == "s" and cell.hyperlink is None, (ws.title, cell.coordinate)
+                    found.setdefault(cell.value, []).append(cell)
+    for text in texts:
+        assert any(text in value for value in found), (path.name, text)
+    return found
+
+
+def test_hostile_text_stays_text_in_template_result_problems_and_annotated_copies(tmp_path):
+    units_csv = tmp_path / "单位名单.csv"
+    types = ["乡镇", "县直部门"]
+    units_csv.write_text("单位名称,单位类型\n" + "".join(
+        '"{}",{}\n'.format(name.replace('"', '""'), types[i % 2]) for i, name in enumerate(HOSTILE_NAMES)),
+        encoding="utf-8")
+    template = tmp_path / "模板.xlsx"
+    assert run("template", "--units", units_csv, "-o", template).exit_code == 0
+    assert_plain_text(template, HOSTILE_NAMES)
+
+    from kaoping_xlsx.engine import Unit
+    units = [Unit(name, types[i % 2], ("1", "2", "3", "4", "5")) for i, name in enumerate(HOSTILE_NAMES)]
+    values = valid_values(RULES, units)
+    a, b, c = HOSTILE_NAMES[:3]
+    values.update({("3", a, "3.6.points"): 2, ("3", a, "3.6.reason"): "\t=1+1",
+                   ("4", a, "4.9.points"): 1, ("4", a, "4.9.reason"): "\r@cmd|' /C calc'!A0",
+                   ("3", b, "3.6.points"): 1, ("3", b, "3.6.reason"): LONG_REASON,
+                   ("3", c, "3.6.points"): 1, ("3", c, "3.6.reason"): "响铃CTRL字符",
+                   ("1", c, "1.1.plan"): "=2+3", ("5", c, "5.3.system"): "http://evil.example/y"})
+    folder = tmp_path / "回收表格"
+    folder.mkdir()
+    filled = fill(template, folder / "回收.xlsx", values)
+    rewrite(filled, lambda n, data: data.replace("CTRL".encode(), b"_x0007_"))  # how Excel stores U+0007
+    before = sha(filled)
+
+    checked = run("check", folder, "--annotate", tmp_path / "待退回")
+    assert checked.exit_code == 1
+    assert [ln[:4] for ln in checked.output.splitlines() if ln.startswith("[")] == ["[V02", "[V02"]
+    (copy,) = (tmp_path / "待退回").iterdir()
+    listed = assert_plain_text(copy, ["=2+3", "http://evil.example/y"] + HOSTILE_NAMES)
+    assert "=2+3" in listed and "http://evil.example/y" in listed  # values shown back verbatim
+
+    out = tmp_path / "结果.xlsx"
+    scored = run("score", folder, "-o", out)
+    assert scored.exit_code == 1  # c's sections with an invalid value are not ranked
+    cells = assert_plain_text(out, HOSTILE_NAMES + ["=1+1", "@cmd|' /C calc'!A0", "=2+3"])
+    assert set(HOSTILE_NAMES) <= set(cells)  # names verbatim, not cleaned into something else
+    cut = [v for v in cells if v.startswith("理理理")]
+    assert cut and all(len(v) <= EXCEL_CELL_LIMIT and v.endswith(CUT_NOTE) for v in cut)
+    assert any(v.startswith("响铃") and "\x07" not in v for v in cells)
+    assert sha(filled) == before
