@@ -8,6 +8,7 @@ line per bad file, the good files still scored, and outputs that carry input tex
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import zipfile
@@ -20,8 +21,10 @@ from click.testing import CliRunner, Result
 from workbooks import UNITS, cell_of, columns_of, edit, make_filled, valid_values
 
 from hostile import XML_HEAD, ole_file, parts, worksheet, write_zip
+from kaoping_xlsx.annotate import LIST_ONLY_NOTE, LIST_SHEET
 from kaoping_xlsx.cleantext import CUT_NOTE, EXCEL_CELL_LIMIT
 from kaoping_xlsx.cli import cli
+from kaoping_xlsx.engine import Unit
 from kaoping_xlsx.layout import FIRST_DATA_ROW, KEY_ROW, UNIT_KEY
 from kaoping_xlsx.rules import load_rules
 
@@ -218,8 +221,6 @@ MALFORMED_FOR_OPENPYXL = {
 @pytest.mark.parametrize("fault", list(MALFORMED_FOR_OPENPYXL))
 def test_annotating_a_file_openpyxl_cannot_load_lists_its_problems(tmp_path, fault):
     """calamine reads these files, openpyxl raises (ParseError, IndexError): the copy is the list alone."""
-    from kaoping_xlsx.annotate import LIST_ONLY_NOTE, LIST_SHEET
-
     folder = tmp_path / "回收表格"
     folder.mkdir()
     values = valid_values(RULES)
@@ -293,7 +294,6 @@ def test_hostile_text_stays_text_in_template_result_problems_and_annotated_copie
     assert run("template", "--units", units_csv, "-o", template).exit_code == 0
     assert_plain_text(template, HOSTILE_NAMES)
 
-    from kaoping_xlsx.engine import Unit
     units = [Unit(name, types[i % 2], ("1", "2", "3", "4", "5")) for i, name in enumerate(HOSTILE_NAMES)]
     values = valid_values(RULES, units)
     a, b, c = HOSTILE_NAMES[:3]
@@ -324,3 +324,130 @@ def test_hostile_text_stays_text_in_template_result_problems_and_annotated_copie
     assert cut and all(len(v) <= EXCEL_CELL_LIMIT and v.endswith(CUT_NOTE) for v in cut)
     assert any(v.startswith("响铃") and "\x07" not in v for v in cells)
     assert sha(filled) == before
+
+
+# --- formulas, error values and words that look like blanks ------------------------------------------
+
+
+def cached(path: Path, values: dict[str, str]) -> Path:
+    """Give openpyxl's uncalculated formulas the cached value Excel would have saved."""
+    def change(name: str, data: bytes) -> bytes:
+        for formula, value in values.items():
+            data = data.replace(f"<f>{formula}</f><v />".encode(), f"<f>{formula}</f><v>{value}</v>".encode())
+        return data
+    return rewrite(path, change)
+
+
+def test_formulas_use_cached_values_errors_are_errors_and_na_words_are_text(tmp_path):
+    folder = tmp_path / "回收表格"
+    folder.mkdir()
+    values = valid_values(RULES)
+    values.update({("5", "长白镇", "5.1.reported"): "=40+5", ("1", "金华乡", "1.3.study"): "#DIV/0!",
+                   ("1", "金华乡", "1.5.m1"): "#N/A", ("1", "县教育局", "1.5.m2"): "NA",
+                   ("1", "县教育局", "1.5.m3"): "None", ("1", "县教育局", "1.5.m4"): "null"})
+    cached(good(folder, values=values), {"40+5": "45"})
+    result = run("check", folder, "--json")
+    assert result.exit_code == 1
+    found = [(p["code"], p["severity"], p["cell"], p["value"]) for p in json.loads(result.output)["problems"]]
+    at = lambda sid, unit, key: cell_of(RULES, UNITS, sid, unit, key)  # noqa: E731
+    assert found == [
+        ("V04", "错误", at("1", "金华乡", "1.3.study"), "#DIV/0!"),
+        ("V04", "错误", at("1", "金华乡", "1.5.m1"), "#N/A"),
+        ("V02", "错误", at("1", "县教育局", "1.5.m2"), "NA"),
+        ("V02", "错误", at("1", "县教育局", "1.5.m3"), "None"),
+        ("V02", "错误", at("1", "县教育局", "1.5.m4"), "null"),
+        ("V05", "警告", at("5", "长白镇", "5.1.reported"), "45"),
+    ]
+    out = tmp_path / "结果.xlsx"
+    assert run("score", folder, "-o", out).exit_code == 1  # 金华乡 and 县教育局 incomplete in 政务公开
+    sheet = openpyxl.load_workbook(out)["政府网站"]
+    row = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "长白镇")
+    assert row[4] == 45 and row[7].startswith("上报45条")  # the cached value was scored
+
+
+# --- merged, hidden and extra sheets, rows below the list -------------------------------------------
+
+
+def test_layout_changes_are_handled_or_reported_and_nothing_is_read_from_elsewhere(tmp_path):
+    folder = tmp_path / "回收表格"
+    folder.mkdir()
+    path = good(folder)
+    taking3 = [u.name for u in UNITS if "3" in u.sections]
+    col = columns_of(RULES, "3").index("3.1.score") + 1
+    first = FIRST_DATA_ROW + 1
+
+    def change(book):
+        fmg = book["营商环境"]
+        fmg.merge_cells(start_row=first, start_column=col, end_row=first + 1, end_column=col)  # merged inputs
+        fmg.cell(first + len(taking3) + 3, 3, 99)  # a number below the list
+        book["放管服"].row_dimensions[first + 1].hidden = True  # hidden unit row: still that unit's data
+        book["政府网站"].column_dimensions["C"].hidden = True
+        book["信用体系"].sheet_state = "hidden"  # a hidden section sheet is still the office's answer
+        extra = book.copy_worksheet(book["政务公开"])  # a copy with other values is not read
+        extra.title = "政务公开 (2)"
+        for r in range(first, first + 6):
+            extra.cell(r, 3, "否决")
+        book.create_sheet("Sheet1")["A1"] = "=HYPERLINK(\"http://evil.example\")"
+
+    edit(path, change)
+    result = run("check", folder, "--json")
+    found = [(p["code"], p["cell"]) for p in json.loads(result.output)["problems"]]
+    assert found == [("V07", cell_of(RULES, UNITS, "3", u, "3.1.score")) for u in taking3[:2]] + [
+        ("U05", f"'营商环境'!C{first + len(taking3) + 3}")]
+    assert result.exit_code == 1
+
+
+
+# --- output faults: exit 2, a Chinese line, inputs untouched, nothing left behind -------------------
+
+
+def listing(*folders: Path) -> dict[Path, str]:
+    return {p: sha(p) for folder in folders if folder.exists() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def output_fault(tmp_path: Path, args: list, words: str) -> None:
+    folder = tmp_path / "回收表格"
+    if not folder.exists():
+        folder.mkdir()
+        values = valid_values(RULES)
+        values[("2", "长白镇", "2.3.late")] = "三"  # a problem, so that check --annotate has a copy to write
+        good(folder, values=values)
+    before = listing(tmp_path)
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("错误：") and words in result.output and result.output.count("\n") == 1
+    assert listing(tmp_path) == before  # inputs byte-identical, no partial or temporary file
+
+
+def test_missing_output_folder(tmp_path):
+    output_fault(tmp_path, ["score", tmp_path / "回收表格", "-o", tmp_path / "没有的目录" / "结果.xlsx"],
+                 "输出目录不存在")
+
+
+def test_output_equal_to_an_input(tmp_path):
+    output_fault(tmp_path, ["score", tmp_path / "回收表格", "-o", tmp_path / "回收表格" / GOOD], "与输入文件相同")
+
+
+def test_read_only_output_folder(tmp_path):
+    locked = tmp_path / "只读"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as root: a read-only folder is still writable")
+        output_fault(tmp_path, ["score", tmp_path / "回收表格", "-o", locked / "结果.xlsx"], "权限")
+    finally:
+        locked.chmod(0o755)
+
+
+@pytest.mark.parametrize("command", ["score", "check"])
+def test_output_file_locked_by_excel(tmp_path, monkeypatch, command):
+    def locked(src, dst):
+        raise PermissionError(13, "Permission denied", str(dst))
+
+    monkeypatch.setattr(os, "replace", locked)
+    out = tmp_path / "待退回"
+    out.mkdir()
+    args = (["score", tmp_path / "回收表格", "-o", out / "结果.xlsx"] if command == "score"
+            else ["check", tmp_path / "回收表格", "--annotate", out])
+    output_fault(tmp_path, args, "可能正被 Excel 或 WPS 打开")
