@@ -196,10 +196,11 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
         if len(rows):
             maxima = np.array([c.maxima[t] for t in types[rows]], dtype=object)
             scored = c.score({f.key: columns[f.key][rows] for f in c.fields}, maxima)
-            points[rows] = scored.points
-            deduction[rows] = ZERO if c.is_bonus else np.where(maxima > scored.points, maxima - scored.points, ZERO)
+            points[rows] = _shared(scored.points)
+            deduction[rows] = ZERO if c.is_bonus else _shared(
+                np.where(maxima > scored.points, maxima - scored.points, ZERO))
             veto[rows] = scored.veto
-            text[rows] = scored.text
+            text[rows] = _shared(scored.text)
             earned[rows] = earned[rows] + scored.points
             if not c.is_bonus:
                 applicable_max[rows] = applicable_max[rows] + maxima
@@ -225,6 +226,13 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
     failed[:] = [tuple(v) for v in vetoes]
     return SectionResult(section, status, tuple(results), earned, applicable_max, total,
                          ranks(total, complete, rules.decimals), grade, downgrade, failed)
+
+
+def _shared(values: np.ndarray) -> list:
+    """Equal values as one object: a clause's column over 100,000 units repeats a few points and
+    explanations, and one Decimal or string per cell would hold gigabytes."""
+    seen: dict = {}
+    return [seen.setdefault(v, v) for v in values]
 
 
 def _downgrades(triggers: tuple[Trigger, ...], columns: dict, total: np.ndarray, returned: np.ndarray,
