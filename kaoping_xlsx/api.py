@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from . import __version__
 from .engine import Result
@@ -80,14 +80,25 @@ def score_inputs(inputs: Inputs) -> Result:
 
 
 def score_files(paths: Sequence[Path], rules: Rules, out: Path, *, strict: bool = False,
-                formulas: bool = False, run_time: datetime | None = None) -> ScoreReport:
-    """Read, validate, merge, score and write the result workbook (unless ``strict`` and problems)."""
+                formulas: bool = False, run_time: datetime | None = None,
+                progress: Callable[[str], None] = lambda step: None) -> ScoreReport:
+    """Read, validate, merge, score and write the result workbook (unless ``strict`` and problems).
+
+    ``progress`` hears the name of each step (reading, scoring, each sheet written) as it starts.
+    """
+    progress("读取并校验")
     inputs = read(paths, rules)
+    progress("计分")
     result = score_inputs(inputs)
     if strict and inputs.problems:
         return ScoreReport(inputs, result, None)
     from .report import write_result
 
     written = write_result(result, inputs, Path(out), run_time=run_time or datetime.now().replace(microsecond=0),
-                           version=__version__, formulas=formulas)
+                           version=__version__, formulas=formulas, progress=progress)
     return ScoreReport(inputs, result, written)
+
+
+def score_steps(rules: Rules) -> int:
+    """How many times :func:`score_files` reports progress: read, score, 汇总, each section, 校验问题."""
+    return 2 + 1 + len(rules.sections) + 1

@@ -50,6 +50,8 @@ def _echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+SHOWN_PROBLEMS = 50  # score lists this many on the console; the result workbook has them all
+
 rules_option = click.option(
     "--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
     help="规则文件（TOML），默认使用内置的长白县2020年细则。",
@@ -149,6 +151,37 @@ def check_command(paths: tuple[Path, ...], annotate_dir: Path | None, as_json: b
     sys.exit(1 if report.problems else 0)
 
 
+class _Progress:
+    """Progress on stderr for long runs: a bar appears once a run has taken ``delay`` seconds, never when
+    stderr is not a terminal (pipes, logs, tests stay clean)."""
+
+    def __init__(self, total: int, stream=None, delay: float = 2.0):
+        import time
+
+        self.stream = stream or sys.stderr
+        self.total, self.delay, self.clock = total, delay, time.monotonic
+        self.start = self.clock()
+        self.begun = 0
+        self.bar = None
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, step: str) -> None:
+        self.begun += 1
+        if not self.enabled:
+            return
+        if self.bar is None and self.clock() - self.start >= self.delay:
+            self.bar = click.progressbar(length=self.total, label="进度", file=self.stream, show_eta=False,
+                                         item_show_func=lambda item: item)
+            self.bar.__enter__()
+            self.bar.update(self.begun - 1)
+        if self.bar is not None:
+            self.bar.update(1, step)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
 def _run_time():
     """The run's timestamp; SOURCE_DATE_EPOCH fixes it so that two runs give identical workbooks."""
     import os
@@ -170,10 +203,15 @@ def _run_time():
 def score_command(paths: tuple[Path, ...], output: Path, strict: bool, formulas: bool,
                   rules_path: Path | None) -> None:
     """读取回收的填报表（文件或文件夹），校验、合并、计分，输出排名结果表。"""
-    from .api import score_files
+    from .api import score_files, score_steps
 
     rules = _load(rules_path)
-    report = _run(score_files, paths, rules, output, strict=strict, formulas=formulas, run_time=_run_time())
+    progress = _Progress(score_steps(rules))
+    try:
+        report = _run(score_files, paths, rules, output, strict=strict, formulas=formulas, run_time=_run_time(),
+                      progress=progress)
+    finally:
+        progress.close()
     inputs = report.inputs
     ranked = len(inputs.units) - report.unranked
     click.echo(f"读取文件 {len(inputs.files)} 个，单位 {len(inputs.units)} 个：已排名 {ranked} 个，"
@@ -183,8 +221,11 @@ def score_command(paths: tuple[Path, ...], output: Path, strict: bool, formulas:
         _print_problems(inputs.problems)
         sys.exit(1)
     if inputs.problems:
-        click.echo("问题清单（结果表“校验问题”工作表中也有）：")
-        _print_problems(inputs.problems)
+        click.echo("问题清单（结果表“校验问题”工作表中有全部问题）：")
+        _print_problems(inputs.problems[:SHOWN_PROBLEMS])
+        if len(inputs.problems) > SHOWN_PROBLEMS:
+            click.echo(f"……另有 {len(inputs.problems) - SHOWN_PROBLEMS} 个问题未在此列出，"
+                       "见结果表“校验问题”工作表，或运行 kaoping check")
     click.echo(f"已写入结果：{report.written}")
     sys.exit(1 if report.unranked else 0)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -78,18 +78,19 @@ class _FormulaSheet(FastWorksheet):
 
 
 def write_result(result: Result, inputs: Inputs, out: Path, *, run_time: datetime, version: str,
-                 formulas: bool = False) -> Path:
+                 formulas: bool = False, progress: Callable[[str], None] = lambda step: None) -> Path:
     """Write the result workbook to ``out`` (atomically, never over an input file); returns ``out``.
 
     ``run_time`` is the document's creation time and is shown on 说明, so the same inputs and the same
     ``run_time`` give the same workbook byte for byte. ``formulas`` makes the section sheets' clause and
     total cells live formulas (汇总 keeps values: its ranks and grades could not follow a changed input).
+    ``progress`` is told the name of each sheet before it is written.
     """
 
     def write(tmp: Path) -> None:
         try:
             with xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS) as book:
-                _Report(book, result, inputs, run_time, version, formulas).write()
+                _Report(book, result, inputs, run_time, version, formulas, progress).write()
         except (FileCreateError, FileSizeError) as exc:
             raise OutputError(f"无法写入结果文件 {out}：{exc}") from None
 
@@ -272,6 +273,7 @@ class _Report:
     run_time: datetime
     version: str
     formulas: bool = False
+    progress: Callable[[str], None] = lambda step: None
     styles: _Styles = field(init=False)
 
     def __post_init__(self) -> None:
@@ -300,9 +302,12 @@ class _Report:
             "created": self.run_time.astimezone(timezone.utc).replace(tzinfo=None) if self.run_time.tzinfo
             else self.run_time,
         })
+        self.progress(f"写入{SUMMARY_SHEET}")
         self.summary()
         for s in self.rules.sections:
+            self.progress(f"写入{s.sheet}")
             self.section(self.result.sections[s.id])
+        self.progress(f"写入{PROBLEMS_SHEET}")
         self.problems()
         self.notes()
 

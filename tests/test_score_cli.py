@@ -7,6 +7,7 @@ samples/make_samples.py (``values_for``); the clause is cited beside each.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -62,7 +63,7 @@ def test_score_samples_prints_summary_and_exits_0(scored):
     assert result.exit_code == 0
     assert result.output.splitlines() == [
         "读取文件 3 个，单位 30 个：已排名 30 个，未排名（数据不完整）0 个；发现问题 1 个",
-        "问题清单（结果表“校验问题”工作表中也有）：",
+        "问题清单（结果表“校验问题”工作表中有全部问题）：",
         PROBLEM_LINE,
         f"已写入结果：{out}",
     ]
@@ -260,3 +261,36 @@ def test_formula_injection_unit_name_stays_text(tmp_path):
         assert all(c.data_type == "s" and c.hyperlink is None for c in cells), sheet
     rows = summary_rows(out)
     assert rows[name]["总分"] == 100 and rows["+1"]["总分"] == 100  # 5.1 30 + 5.2 30 + 5.3 20 + 5.4 20
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal_and_only_for_long_runs():
+    from kaoping_xlsx.api import score_steps
+    from kaoping_xlsx.cli import _Progress
+
+    steps = ["读取并校验", "计分", "写入汇总"] + [f"写入{s.sheet}" for s in RULES.sections] + ["写入校验问题"]
+    assert len(steps) == score_steps(RULES)
+    shown, quiet, short = _Terminal(), io.StringIO(), _Terminal()
+    for stream, delay in ((shown, 0), (quiet, 0), (short, 3600)):
+        progress = _Progress(len(steps), stream=stream, delay=delay)
+        for step in steps:
+            progress(step)
+        progress.close()
+    assert "进度" in shown.getvalue() and "写入校验问题" in shown.getvalue()
+    assert quiet.getvalue() == ""  # not a terminal: silent
+    assert short.getvalue() == ""  # finished before the delay: no bar
+
+
+def test_score_lists_at_most_50_problems_on_the_console(tmp_path):
+    folder = tmp_path / "收回"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "政务公开办_信息科.xlsx", folder)
+    result = run("score", str(folder), "-o", str(tmp_path / "结果.xlsx"))
+    lines = result.output.splitlines()
+    assert lines[1] == "问题清单（结果表“校验问题”工作表中有全部问题）："
+    assert len([line for line in lines if line.startswith("[U06 错误]")]) == 50
+    assert lines[-2] == "……另有 40 个问题未在此列出，见结果表“校验问题”工作表，或运行 kaoping check"  # 90 in all
