@@ -67,6 +67,19 @@ def _deducted_text(parts: list[str], deduction: Decimal, maximum: Decimal) -> st
     return f"{body}，得{fmt(maximum - deduction)}分"
 
 
+def _itemised(failing: np.ndarray, labels: list[str], each: Decimal, maxima, lacking, complete) -> Scored:
+    """Each failing item (a True in a unit's row) deducts ``each``, floor 0; the text names them:
+    ``lacking(names)`` + ``×1分=扣2分，得4分``, or ``complete(max)`` when none fails (1.1, 1.5, 5.3)."""
+    deduction = _column(failing.sum(axis=1).tolist()) * each
+    points = _floor(maxima - deduction)
+    text = []
+    for row, ded, top in zip(failing, deduction, maxima):
+        names = [label for label, bad in zip(labels, row) if bad]
+        text.append(_deducted_text([f"{lacking(names)}×{fmt(each)}分=扣{fmt(ded)}分"], ded, top) if names
+                    else complete(top))
+    return Scored(points, np.zeros(len(points), bool), _column(text))
+
+
 def _base(table, place: Place, draft: SectionDraft) -> dict:
     return {"id": place.text(table, "id"), "name": place.text(table, "name"), "section_id": draft.id}
 
@@ -94,17 +107,10 @@ class Checklist(Clause):
         return f"{len(self.fields)}项，每少一项扣{fmt(self.deduct_each)}分，扣完为止"
 
     def score(self, columns, maxima):
-        answers = np.column_stack([columns[f.key].astype(bool) for f in self.fields])
-        missing = (~answers).sum(axis=1)
-        deduction = _column(missing.tolist()) * self.deduct_each
-        points = _floor(maxima - deduction)
-        labels = [f.label for f in self.fields]
-        text = []
-        for row, ded, top in zip(answers, deduction, maxima):
-            lacking = [label for label, ok in zip(labels, row) if not ok]
-            parts = [f"缺{len(lacking)}项（{'、'.join(lacking)}）×{fmt(self.deduct_each)}分=扣{fmt(ded)}分"] if lacking else []
-            text.append(_deducted_text(parts, ded, top) if lacking else f"{len(labels)}项齐全，得{fmt(top)}分")
-        return Scored(points, np.zeros(len(points), bool), _column(text))
+        missing = ~np.column_stack([columns[f.key].astype(bool) for f in self.fields])
+        return _itemised(missing, [f.label for f in self.fields], self.deduct_each, maxima,
+                         lambda names: f"缺{len(names)}项（{'、'.join(names)}）",
+                         lambda top: f"{len(self.fields)}项齐全，得{fmt(top)}分")
 
 
 @kind("veto")
@@ -325,15 +331,9 @@ class MonthlyMinimum(Clause):
 
     def score(self, columns, maxima):
         short = np.column_stack([columns[f.key] < self.min_each for f in self.fields]).astype(bool)
-        deduction = _column(short.sum(axis=1).tolist()) * self.deduct_each
-        points = _floor(maxima - deduction)
-        months = [f.label for f in self.fields]
-        text = []
-        for row, ded, top in zip(short, deduction, maxima):
-            lacking = [m for m, s in zip(months, row) if s]
-            parts = [f"{len(lacking)}个月未达标（{'、'.join(lacking)}）×{fmt(self.deduct_each)}分=扣{fmt(ded)}分"] if lacking else []
-            text.append(_deducted_text(parts, ded, top) if lacking else f"每月均已报送，得{fmt(top)}分")
-        return Scored(points, np.zeros(len(points), bool), _column(text))
+        return _itemised(short, [f.label for f in self.fields], self.deduct_each, maxima,
+                         lambda names: f"{len(names)}个月未达标（{'、'.join(names)}）",
+                         lambda top: f"每月均已报送，得{fmt(top)}分")
 
 
 @kind("choice")
