@@ -185,9 +185,17 @@ class _Reader:
         except PasswordError:
             self._refuse(source, digest, Code.FILE_ENCRYPTED, "已加密（设置了打开密码），请取消密码后重新报送")
             return
-        except Exception as exc:  # noqa: BLE001 - the native parser's faults on a damaged file vary
-            self._refuse(source, digest, Code.FILE_CORRUPT,
-                         f"已损坏或格式异常，无法读取（{type(exc).__name__}）；请用 Excel 或 WPS 打开后另存为 .xlsx 再报送")
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - the native parser's faults vary; its Rust panics
+            # (a large negative number in a date-formatted cell) arrive as pyo3's PanicException, a BaseException
+            if type(exc).__name__ == "PanicException":
+                self._refuse(source, digest, Code.FILE_CORRUPT,
+                             "中有无法读取的单元格（多为设置了日期或时间格式的单元格填了超出范围的数，如很大的负数）；"
+                             "请检查日期格式的单元格，改正后用 Excel 或 WPS 另存为 .xlsx 再报送")
+            else:
+                self._refuse(source, digest, Code.FILE_CORRUPT,
+                             f"已损坏或格式异常，无法读取（{type(exc).__name__}）；请用 Excel 或 WPS 打开后另存为 .xlsx 再报送")
             return
         meta = self._meta(cells.get(META_SHEET), source, digest)
         if meta is None:

@@ -451,3 +451,20 @@ def test_output_file_locked_by_excel(tmp_path, monkeypatch, command):
     args = (["score", tmp_path / "回收表格", "-o", out / "结果.xlsx"] if command == "score"
             else ["check", tmp_path / "回收表格", "--annotate", out])
     output_fault(tmp_path, args, "可能正被 Excel 或 WPS 打开")
+
+
+def test_a_date_cell_calamine_panics_on_is_one_problem_and_the_batch_goes_on(tmp_path):
+    """A large negative number in a date-formatted cell makes calamine panic (found by the long fuzz run);
+    the panic is a BaseException that escaped the reader as a traceback."""
+    folder = tmp_path / "回收表格"
+    folder.mkdir()
+    good(folder)
+    values = valid_values(RULES)
+    values[("5", "长白镇", "5.1.reported")] = -1e12
+    path = good(folder, "日期格式.xlsx", values)
+    coordinate = cell_of(RULES, UNITS, "5", "长白镇", "5.1.reported").split("!")[1]
+    edit(path, lambda book: setattr(book["政府网站"][coordinate], "number_format", "yyyy-mm-dd"))
+    result = run("score", folder, "-o", tmp_path / "结果.xlsx")
+    assert result.exit_code == 0
+    (line,) = [ln for ln in result.output.splitlines() if ln.startswith("[")]
+    assert line.startswith("[F04 错误] 日期格式.xlsx：") and "日期" in line
