@@ -20,6 +20,7 @@ import python_calamine
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
+from . import guards
 from .cleantext import clean_text
 from .describe import display_width
 from .engine import Unit
@@ -106,12 +107,19 @@ def _read_list(path: Path) -> tuple[str, list[list[object]]]:
         raise UnitsError(f"找不到单位名单文件：{path}")
     if suffix == ".csv":
         return "", _read_csv(path)
+    try:  # the same guards as returned workbooks: a crafted list must not crash or exhaust the machine
+        guards.inspect(path, path.name)
+    except guards.Refused as refused:
+        raise UnitsError(f"单位名单无法使用：{refused.problem.message}") from None
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         sheets = [(m.name, book.get_sheet_by_name(m.name).to_python(skip_empty_area=False))
                   for m in book.sheets_metadata if m.visible == python_calamine.SheetVisibleEnum.Visible]
-    except (python_calamine.CalamineError, OSError, ValueError) as exc:
-        raise UnitsError(f"无法读取单位名单 {path.name}：文件不是有效的 .xlsx 表格（{exc}），请用 Excel 或 WPS 另存为 .xlsx 后重试") from None
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - calamine's Rust panics arrive as a BaseException
+        raise UnitsError(f"无法读取单位名单 {path.name}：文件不是有效的 .xlsx 表格（{type(exc).__name__}），"
+                         "请用 Excel 或 WPS 另存为 .xlsx 后重试") from None
     if not sheets:
         raise UnitsError(f"单位名单 {path.name} 中没有可见的工作表")
     for name, rows in sheets:

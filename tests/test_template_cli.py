@@ -135,13 +135,28 @@ def test_units_file_faults(folder):
     cases = [
         (folder / "名单.txt", "错误：单位名单 名单.txt 应为 .xlsx 或 .csv 文件，实际扩展名为“.txt”\n"),
         (folder / "没有.xlsx", f"错误：找不到单位名单文件：{folder / '没有.xlsx'}\n"),
-        (folder / "损坏.xlsx", "错误：无法读取单位名单 损坏.xlsx：文件不是有效的 .xlsx 表格（invalid Zip archive: "
-                               "Could not find EOCD），请用 Excel 或 WPS 另存为 .xlsx 后重试\n"),
+        # The list passes the same file guards as returned workbooks (issue 7): told what the file really is.
+        (folder / "损坏.xlsx", "错误：单位名单无法使用：文件“损坏.xlsx”是文本文件（如CSV），不是.xlsx工作簿（可能只是改了扩展名）；"
+                               "请使用下发的.xlsx模板填报，在Excel中直接保存后报送。\n"),
     ]
     for units, message in cases:
         result = run("template", "--units", units, "-o", out)
         assert (result.exit_code, result.stdout, result.stderr) == (2, "", message)
     assert not out.exists()
+
+
+def test_hostile_units_list_refused_before_any_reader_runs(folder):
+    """A cell at XFD1048576 aborts calamine's process; the guards refuse the list first (issue 7)."""
+    from hostile import parts, worksheet, write_zip
+
+    folder.mkdir(parents=True)
+    units = write_zip(folder / "名单.xlsx", parts({"名单": worksheet(
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>单位名称</t></is></c></row>'.encode()
+        + b'<row r="1048576"><c r="XFD1048576"><v>2</v></c></row>')}))
+    result = run("template", "--units", units, "-o", folder / "模板.xlsx")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("错误：单位名单无法使用：") and "名单.xlsx" in result.stderr
+    assert not (folder / "模板.xlsx").exists()
 
 
 def test_output_faults(folder):
