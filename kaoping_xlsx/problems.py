@@ -33,6 +33,7 @@ class Code(str, Enum):
     COLUMN_MISSING = "S02"
     SHEET_TOO_LARGE = "S03"
     COLUMN_DUPLICATE = "S04"
+    SHEET_COPY = "S05"
     # unit rows
     UNIT_UNKNOWN = "U01"
     UNIT_DUPLICATE = "U02"
@@ -75,6 +76,7 @@ _WORDS = {
     Code.COLUMN_MISSING: "缺少列",
     Code.SHEET_TOO_LARGE: "工作表范围过大",
     Code.COLUMN_DUPLICATE: "列重复",
+    Code.SHEET_COPY: "复制的工作表",
     Code.UNIT_UNKNOWN: "单位不在名单中",
     Code.UNIT_DUPLICATE: "单位重复",
     Code.UNIT_MISSING: "单位行缺失",

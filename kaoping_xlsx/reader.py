@@ -26,7 +26,7 @@ from . import guards
 from .engine import Unit
 from .errors import NoUsableInput
 from .inputs import InputFile, Inputs
-from .layout import HEADER_ROWS, META_SHEET, TYPE_KEY, UNIT_KEY, Meta, parse_meta
+from .layout import GUIDE_SHEET, HEADER_ROWS, META_SHEET, TYPE_KEY, UNIT_KEY, Meta, parse_meta
 from .normalize import BLANK, ERROR, INVALID, MERGED, OK, OUT_OF_RANGE, CellError, clean, column, display
 from .problems import ERROR as SEVERE
 from .problems import WARNING, Code, Problem, cell_problem, shown
@@ -182,6 +182,9 @@ class _Reader:
             wanted = [META_SHEET] + [s.sheet for s in self.rules.sections]
             cells = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
                      for name in wanted if name in present}
+            # A copied section sheet keeps the hidden key row; its first rows are enough to tell.
+            heads = {name: book.get_sheet_by_name(name).to_python(nrows=HEADER_ROWS + 3)
+                     for name in book.sheet_names if name not in wanted and name != GUIDE_SHEET}
         except PasswordError:
             self._refuse(source, digest, Code.FILE_ENCRYPTED, "已加密（设置了打开密码），请取消密码后重新报送")
             return
@@ -200,6 +203,7 @@ class _Reader:
         meta = self._meta(cells.get(META_SHEET), source, digest)
         if meta is None:
             return
+        self._copies(heads, source.name)
         sheets = [self._read_sheet(cells[section.sheet], facts, source.name, section, meta)
                   for section in self.rules.sections if self._has_sheet(cells, source.name, section, meta)]
         self.sheets.extend(sheets)
@@ -243,6 +247,20 @@ class _Reader:
         names = [u.name for u in meta.units]
         return (len(set(names)) == len(names) and all(names)
                 and all(u.type in self.rules.unit_types and set(u.sections) <= section_ids for u in meta.units))
+
+    def _copies(self, heads: Mapping[str, list], file: str) -> None:
+        """Extra sheets are not read; one that is a copy of a section sheet is said, since an office
+        that filled the copy would otherwise see its data silently ignored."""
+        for name, rows in heads.items():
+            keys = {str(v).strip() for row in rows for v in row if isinstance(v, str)}
+            if UNIT_KEY not in keys:
+                continue
+            copied = next((s for s in self.rules.sections if keys & {f.key for f in s.fields}), None)
+            original = f"“{copied.sheet}”" if copied else "原填报表"
+            self.problems.append(Problem(
+                file=file, code=Code.SHEET_COPY, sheet=name, severity=WARNING,
+                message=f"工作表“{name}”是复制出来的填报表，不会读取；只读取{original}工作表，"
+                        "如数据填在了此表，请改填到原表并删除此表"))
 
     def _has_sheet(self, cells: Mapping[str, list], file: str, section: Section, meta: Meta) -> bool:
         """Whether the section's sheet is there; its absence matters only if some unit takes part."""
@@ -665,7 +683,8 @@ class _Reader:
             row = col = -1
             if p.cell:
                 row, col = parse_cell(p.cell.rsplit("!", 1)[1])
-            return (p.file == "", files.get(p.file, len(files)), p.file, sheets.get(p.sheet, -1), p.sheet,
+            sheet = sheets.get(p.sheet, len(sheets) if p.sheet else -1)  # whole file first, extra sheets last
+            return (p.file == "", files.get(p.file, len(files)), p.file, sheet, p.sheet,
                     row, col, units.get(p.unit, len(units)), p.code.value, p.unit, p.message)
 
         return key

@@ -383,7 +383,7 @@ def test_layout_changes_are_handled_or_reported_and_nothing_is_read_from_elsewhe
         book["放管服"].row_dimensions[first + 1].hidden = True  # hidden unit row: still that unit's data
         book["政府网站"].column_dimensions["C"].hidden = True
         book["信用体系"].sheet_state = "hidden"  # a hidden section sheet is still the office's answer
-        extra = book.copy_worksheet(book["政务公开"])  # a copy with other values is not read
+        extra = book.copy_worksheet(book["政务公开"])  # a copy with other values is not read, but said
         extra.title = "政务公开 (2)"
         for r in range(first, first + 6):
             extra.cell(r, 3, "否决")
@@ -393,7 +393,9 @@ def test_layout_changes_are_handled_or_reported_and_nothing_is_read_from_elsewhe
     result = run("check", folder, "--json")
     found = [(p["code"], p["cell"]) for p in json.loads(result.output)["problems"]]
     assert found == [("V07", cell_of(RULES, UNITS, "3", u, "3.1.score")) for u in taking3[:2]] + [
-        ("U05", f"'营商环境'!C{first + len(taking3) + 3}")]
+        ("U05", f"'营商环境'!C{first + len(taking3) + 3}"), ("S05", "")]
+    copy = json.loads(result.output)["problems"][-1]
+    assert (copy["sheet"], copy["severity"]) == ("政务公开 (2)", "警告") and "“政务公开”" in copy["message"]
     assert result.exit_code == 1
 
 
