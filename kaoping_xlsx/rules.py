@@ -39,7 +39,6 @@ SCORE = "score"
 CHOICE = "choice"
 TEXT = "text"
 NA = "na"
-FIELD_TYPES = (YESNO, COUNT, SCORE, CHOICE, TEXT, NA)
 
 
 class RulesError(KaopingError):
