@@ -160,7 +160,7 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
     usable = takes_part & present & ~np.isin(np.array(names, dtype=object), list(blocked))
 
     # Which clauses each unit is scored on: its type's items, less those marked 不适用.
-    applies = {c.id: np.array([c.applies(t) for t in types], dtype=bool) for c in section.clauses}
+    applies = {c.id: np.isin(types, list(c.applies_to)) for c in section.clauses}
     marked_na = {c.id: np.zeros(n, bool) for c in section.clauses}
     if section.allow_not_applicable:
         for c in section.clauses:
@@ -194,17 +194,21 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
         text[~applies[c.id]] = NOT_FOR_TYPE
         text[marked_na[c.id] & takes_part] = "不适用"
         if len(rows):
-            maxima = np.array([c.maxima[t] for t in types[rows]], dtype=object)
-            scored = c.score({f.key: columns[f.key][rows] for f in c.fields}, maxima)
-            points[rows] = _shared(scored.points)
-            deduction[rows] = ZERO if c.is_bonus else _shared(
-                np.where(maxima > scored.points, maxima - scored.points, ZERO))
-            veto[rows] = scored.veto
-            text[rows] = _shared(scored.text)
-            earned[rows] = earned[rows] + scored.points
+            maxima = pd.Series(types[rows], dtype=object).map(c.maxima).to_numpy(dtype=object)
+            inputs = [columns[f.key][rows] for f in c.fields]
+            first, inverse = _distinct_rows(inputs + [maxima])
+            once = c.score({f.key: values[first] for f, values in zip(c.fields, inputs)}, maxima[first])
+            got = np.asarray(once.points, dtype=object)[inverse]
+            lost = np.where(maxima[first] > once.points, maxima[first] - once.points, ZERO)
+            points[rows] = got
+            deduction[rows] = ZERO if c.is_bonus else lost[inverse]
+            failed = np.asarray(once.veto, dtype=bool)[inverse]
+            veto[rows] = failed
+            text[rows] = np.asarray(once.text, dtype=object)[inverse]
+            earned[rows] = earned[rows] + got
             if not c.is_bonus:
                 applicable_max[rows] = applicable_max[rows] + maxima
-            for i in rows[scored.veto.astype(bool)]:
+            for i in rows[failed]:
                 vetoes[i].append(f"{c.id} {c.name}")
         results.append(ClauseResult(c, points, deduction, veto, text, marked_na[c.id]))
 
@@ -228,11 +232,22 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
                          ranks(total, complete, rules.decimals), grade, downgrade, failed)
 
 
-def _shared(values: np.ndarray) -> list:
-    """Equal values as one object: a clause's column over 100,000 units repeats a few points and
-    explanations, and one Decimal or string per cell would hold gigabytes."""
-    seen: dict = {}
-    return [seen.setdefault(v, v) for v in values]
+def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with equal inputs (and maximum) are scored once: over thousands of units a clause sees a
+    few distinct answers, and the units then share one Decimal and one explanation each. Returns the
+    first row of each distinct combination and, per row, which combination it is."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    radix = 1
+    for col in columns:
+        codes, uniques = pd.factorize(pd.Series(col, dtype=object), use_na_sentinel=False)
+        if radix * len(uniques) >= 2**62:  # keep the mixed-radix key within int64
+            key, seen = pd.factorize(key)
+            radix = len(seen)
+        key = key + codes.astype(np.int64) * radix
+        radix *= max(len(uniques), 1)
+    inverse, _ = pd.factorize(key)
+    _, first = np.unique(inverse, return_index=True)
+    return first, inverse
 
 
 def _downgrades(triggers: tuple[Trigger, ...], columns: dict, total: np.ndarray, returned: np.ndarray,
