@@ -80,10 +80,15 @@ def points(clause: Clause, cells: Cells, top: Decimal) -> str:
     return build(clause, cells, top)
 
 
+def _itemised(c, cells: Cells, top: Decimal, failing: str) -> str:
+    """Each item matching the COUNTIF criterion ``failing`` deducts ``deduct_each``, floor 0 (as kinds._itemised)."""
+    count = f"COUNTIF({cells.span([f.key for f in c.fields])},{failing})"
+    return guard_if_fractional(f"MAX(0,{fmt(top)}-{fmt(c.deduct_each)}*{count})", top, c.deduct_each)
+
+
 @builds("checklist")
 def _checklist(c, cells: Cells, top: Decimal) -> str:
-    missing = f"COUNTIF({cells.span([f.key for f in c.fields])},{text(NO)})"
-    return guard_if_fractional(f"MAX(0,{fmt(top)}-{fmt(c.deduct_each)}*{missing})", top, c.deduct_each)
+    return _itemised(c, cells, top, text(NO))
 
 
 @builds("veto")
@@ -115,8 +120,7 @@ def _all_or_nothing(c, cells: Cells, top: Decimal) -> str:
 
 @builds("monthly_minimum")
 def _monthly_minimum(c, cells: Cells, top: Decimal) -> str:
-    short = f'COUNTIF({cells.span([f.key for f in c.fields])},"<{c.min_each}")'
-    return guard_if_fractional(f"MAX(0,{fmt(top)}-{fmt(c.deduct_each)}*{short})", top, c.deduct_each)
+    return _itemised(c, cells, top, f'"<{c.min_each}"')
 
 
 @builds("choice")
