@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 problems found (check, score); 2 usage, rules, file or 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -58,7 +59,58 @@ rules_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# click's own usage errors, in the words an office clerk reads (anything else keeps click's text).
+_USAGE_WORDS = [
+    (re.compile(r"^Missing argument (.+)\.$"), "缺少参数 {0}"),
+    (re.compile(r"^Missing option (.+)\.$"), "缺少选项 {0}"),
+    (re.compile(r"^No such option:? (\S+?)\.?$"), "没有选项 {0}"),
+    (re.compile(r"^No such command (.+?)\.?$"), "没有命令 {0}（可用：rules、template、fields、check、score）"),
+    (re.compile(r"^Option (.+) requires an argument\.$"), "选项 {0} 后面需要给出一个值"),
+    (re.compile(r"^Option (.+) does not take a value\.$"), "选项 {0} 后面不能带值"),
+    (re.compile(r"^Got unexpected extra arguments? \((.+)\)$"), "多余的参数：{0}"),
+    (re.compile(r"^Invalid value for (.+?): (.+)$"), "{0} 的值无效：{1}"),
+]
+_DID_YOU_MEAN = re.compile(r"\s*Did you mean (.+?)\?$")
+
+
+def _usage_words(message: str) -> str:
+    """click's usage error in Chinese; an unknown form keeps click's own text."""
+    hint = _DID_YOU_MEAN.search(message)
+    if hint:
+        message = message[:hint.start()]
+    for pattern, words in _USAGE_WORDS:
+        match = pattern.match(message)
+        if match:
+            message = words.format(*(g.replace("'", "") for g in match.groups()))
+            break
+    return message + (f"（是否要用 {hint.group(1).replace(chr(39), '')}？）" if hint else "")
+
+
+class _Commands(click.Group):
+    """The ``kaoping`` group: usage errors in Chinese, with the usage line and where to find help."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            message = _usage_words(exc.format_message())
+            if exc.ctx is not None:
+                click.echo(exc.ctx.get_usage().replace("Usage: ", "用法："), err=True)
+                click.echo(f"运行 {exc.ctx.command_path} --help 查看说明", err=True)
+            click.echo(f"错误：{message}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("已中断", err=True)
+            sys.exit(1)
+        sys.exit(0)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kaoping")
 def cli() -> None:
     """县级绩效考评：生成填报模板、校验回收的表格、计分并输出排名结果。"""
