@@ -53,3 +53,24 @@ def test_template_validations_survive_a_libreoffice_round_trip(template, tmp_pat
     for sheet in load_rules().sections:
         assert ours[sheet.sheet], sheet.sheet
         assert theirs[sheet.sheet] == ours[sheet.sheet], sheet.sheet
+
+
+def test_workbooks_saved_by_libreoffice_score_the_same(tmp_path):
+    """Offices may fill and save in LibreOffice: it rewrites the whole file (the meta sheet becomes
+    merely hidden, styles and strings are renumbered), and every unit must still score the same."""
+    from datetime import datetime
+
+    from kaoping_xlsx.api import score_files
+
+    samples = sorted((ROOT / "samples" / "回收表格").glob("*.xlsx"))
+    saved = []
+    for path in samples:
+        saved += convert(path, "xlsx:Calc MS Excel 2007 XML", tmp_path / "另存")
+    rules = load_rules()
+    when = datetime(2021, 1, 15, 9, 0)
+    ours = score_files(samples, rules, tmp_path / "原样.xlsx", run_time=when)
+    theirs = score_files(saved, rules, tmp_path / "另存后.xlsx", run_time=when)
+    assert [p.code for p in theirs.inputs.problems] == [p.code for p in ours.inputs.problems]
+    assert list(theirs.result.total) == list(ours.result.total)
+    assert list(theirs.result.rank) == list(ours.result.rank)
+    assert list(theirs.result.downgrade) == list(ours.result.downgrade)
