@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
+from functools import lru_cache
 from typing import Sequence
 
 from .rules import Rules, fmt
 
 
+@lru_cache(maxsize=65536)
 def display_width(text: str) -> int:
+    """Width in Excel column units and console cells: Chinese (wide, full-width) counts two. Cached:
+    sheet columns repeat the same texts over thousands of units."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column ``width`` units wide (a little margin for the cell's padding)."""
+    usable = max(width - 1.5, 1)
+    return sum(max(1, math.ceil(display_width(part) / usable)) for part in text.split("\n"))
 
 
 def _pad(text: str, width: int) -> str:

@@ -25,6 +25,7 @@ from xlsxwriter.exceptions import FileCreateError, FileSizeError
 
 from . import formulas as fx
 from .cleantext import clean_text
+from .describe import display_width, wrapped_lines
 from .engine import INCOMPLETE, NOT_ASSESSED, NOT_FOR_TYPE, OK, Result, SectionResult, rounded
 from .errors import OutputError
 from .fastsheet import FastWorksheet
@@ -97,11 +98,6 @@ def write_result(result: Result, inputs: Inputs, out: Path, *, run_time: datetim
     return write_atomically(out, write, inputs=[f.path for f in inputs.files])
 
 
-def text_width(text: str) -> int:
-    """Display width in Excel column units: CJK (3 bytes in UTF-8) counts 2, ASCII 1; fast on big columns."""
-    return (len(text.encode("utf-8")) + len(text)) // 2
-
-
 class _Styles:
     """Every cell format of the workbook, created once; grey twins for 数据不完整 rows."""
 
@@ -169,16 +165,10 @@ class _Column:
 def _width(values: Sequence[Cell], label: str, lo: float = 6, hi: float = 40) -> float:
     """Fit the widest text (headers wrap, so they count up to 8 CJK characters); numbers need about 9."""
     distinct = set(values)
-    widest = max((text_width(v) for v in distinct if v.__class__ is str), default=0)
+    widest = max((display_width(v) for v in distinct if v.__class__ is str), default=0)
     if any(v is not None and v.__class__ is not str for v in distinct):
         widest = max(widest, 9)
-    return min(hi, max(lo, widest + 2, min(text_width(label), 16) + 2))
-
-
-def _lines(text: str, width: float) -> int:
-    """Lines a wrapped text takes in a column of ``width``."""
-    room = max(width - 1, 1)
-    return sum(max(1, -(-text_width(part) // int(room))) for part in text.split("\n"))
+    return min(hi, max(lo, widest + 2, min(display_width(label), 16) + 2))
 
 
 def _heights(columns: Sequence[_Column], rows: int) -> list[int]:
@@ -187,7 +177,7 @@ def _heights(columns: Sequence[_Column], rows: int) -> list[int]:
     for col in columns:
         if not any(getattr(f, "text_wrap", 0) for f in set(col.formats)):
             continue
-        needed = {v: _lines(v, col.width) for v in set(col.values) if v.__class__ is str}
+        needed = {v: wrapped_lines(v, col.width) for v in set(col.values) if v.__class__ is str}
         if max(needed.values(), default=1) <= 1:
             continue
         for r, (v, f) in enumerate(zip(col.values, col.formats)):
@@ -595,7 +585,7 @@ class _Report:
                 spans[-1] = (col.group, spans[-1][1], c)
             else:
                 spans.append((col.group, c, c))
-        lines = max(text_width(g) / max(sum(cols[c].width for c in range(a, b + 1)) - 1, 1) for g, a, b in spans)
+        lines = max(display_width(g) / max(sum(cols[c].width for c in range(a, b + 1)) - 1, 1) for g, a, b in spans)
         ws.set_row(0, min(max(30, 15 * (int(lines) + 1)), 90))
         ws.set_row(1, 45)
         for c, col in enumerate(cols):
@@ -646,7 +636,7 @@ class _Report:
 
         def put(texts: Sequence[str], formats: Sequence[Any]) -> None:
             nonlocal row
-            lines = max(_lines(t, w) for t, w in zip(texts, widths))
+            lines = max(wrapped_lines(t, w) for t, w in zip(texts, widths))
             if lines > 1:
                 ws.set_row(row, min(LINE_HEIGHT * lines + 3, 409))
             for c, (text, f) in enumerate(zip(texts, formats)):

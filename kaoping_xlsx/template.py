@@ -22,7 +22,7 @@ from xlsxwriter.exceptions import FileCreateError
 
 from . import guards
 from .cleantext import clean_text
-from .describe import display_width
+from .describe import display_width, wrapped_lines
 from .engine import Unit
 from .errors import OutputError, UnitsError
 from .layout import (FIRST_DATA_ROW, GROUP_ROW, GUIDE_SHEET, KEY_ROW, LABEL_ROW, META_SHEET, TYPE_HEADER,
@@ -377,12 +377,6 @@ def _groups(section: Section, rules: Rules) -> list[tuple[int, int, str]]:
     return groups
 
 
-def _lines(text: str, width: float) -> int:
-    """Wrapped lines a text needs in a column ``width`` characters wide (Chinese counts two)."""
-    usable = max(width - 1.5, 1)
-    return sum(max(1, math.ceil(display_width(part) / usable)) for part in text.split("\n"))
-
-
 def _widths(section: Section, labels: list[str], groups, units: Sequence[Unit]) -> list[float]:
     """Column widths that fit Chinese labels in at most a few lines; groups widened for their heading."""
     widths = [float(max(10, min(display_width(label) + 2, 16))) for label in labels]
@@ -418,19 +412,19 @@ def _write_section(ws, section: Section, rules: Rules, units: list[Unit], styles
 
     title = f"{section.id} {section.name}" + (f"（{section.office}填报）" if section.office else "")
     ws.merge_range(GROUP_ROW, 0, GROUP_ROW, 1, title, styles.group)
-    group_lines = [_lines(title, widths[0] + widths[1])]
+    group_lines = [wrapped_lines(title, widths[0] + widths[1])]
     for first, last, text in groups:
         if first == last:
             ws.write_string(GROUP_ROW, first, text, styles.group)
         else:
             ws.merge_range(GROUP_ROW, first, GROUP_ROW, last, text, styles.group)
-        group_lines.append(_lines(text, sum(widths[first:last + 1])))
+        group_lines.append(wrapped_lines(text, sum(widths[first:last + 1])))
     ws.set_row(GROUP_ROW, min(409, 14 * max(group_lines) + 4))
     ws.write_string(LABEL_ROW, 0, UNIT_HEADER, styles.label)
     ws.write_string(LABEL_ROW, 1, TYPE_HEADER, styles.label)
     for c, label in enumerate(labels, FIRST_INPUT_COL):
         ws.write_string(LABEL_ROW, c, label, styles.label)
-    ws.set_row(LABEL_ROW, min(409, 14 * max(_lines(t, w) for t, w in zip(labels, widths[2:])) + 4)
+    ws.set_row(LABEL_ROW, min(409, 14 * max(wrapped_lines(t, w) for t, w in zip(labels, widths[2:])) + 4)
                if labels else None)
 
     cells_by_type = {
@@ -582,7 +576,7 @@ def _write_guide(ws, rules: Rules, units: tuple[Unit, ...], styles: _Styles) -> 
     def line(text: str, style=styles.text, height: int | None = None) -> None:
         nonlocal row
         ws.merge_range(row, 0, row, 3, text, style)
-        lines = _lines(text, 120)
+        lines = wrapped_lines(text, 120)
         ws.set_row(row, height or (18 * lines if lines > 1 else None))
         row += 1
 
@@ -604,7 +598,7 @@ def _write_guide(ws, rules: Rules, units: tuple[Unit, ...], styles: _Styles) -> 
         ws.write_string(row, 1, section.office or "—", styles.table)
         ws.write_string(row, 2, content, styles.table)
         ws.write_string(row, 3, f"{len(members)}个" + (f"（{counts}）" if counts else ""), styles.table)
-        ws.set_row(row, 16 * _lines(content, 70))
+        ws.set_row(row, 16 * wrapped_lines(content, 70))
         row += 1
     row += 1
     line("二、怎样填写", styles.heading)
