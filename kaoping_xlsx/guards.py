@@ -11,6 +11,7 @@ lie) and searched for DTDs, and each worksheet's XML is scanned once with byte r
 from __future__ import annotations
 
 import functools
+import io
 import posixpath
 import re
 import struct
@@ -120,11 +121,13 @@ class FileFacts:
     sheets: dict[str, SheetFacts]  # by sheet name, in workbook order
 
 
-def inspect(path: Path, name: str) -> FileFacts:
-    """Check one returned file and collect its sheet facts; raise :class:`Refused` if it must not be read."""
+def inspect(path: Path, name: str, data: bytes | None = None) -> FileFacts:
+    """Check one returned file and collect its sheet facts; raise :class:`Refused` if it must not be read.
+
+    ``data``: the file's bytes when the caller has already read them (no second read from disk)."""
     guard = _Guard(name)
     try:
-        handle = path.open("rb")
+        handle = io.BytesIO(data) if data is not None else path.open("rb")
     except OSError as exc:
         raise guard.refusal(Code.FILE_UNREADABLE, f"无法打开（{exc.strerror or type(exc).__name__}）。") from None
     try:

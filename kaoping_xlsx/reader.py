@@ -171,7 +171,7 @@ class _Reader:
             return
         digest = hashlib.sha256(data).hexdigest()
         try:
-            facts = guards.inspect(source.path, source.name)
+            facts = guards.inspect(source.path, source.name, data)
         except guards.Refused as refused:
             self.problems.append(refused.problem)
             self.files.append(InputFile(source.path, source.name, digest, (), False))

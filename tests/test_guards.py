@@ -431,3 +431,10 @@ def test_mutated_bytes_never_crash(tmp_path, data):
         inspect(path, NAME)
     except Refused as refusal:
         assert refusal.problem.file == NAME
+
+
+def test_inspect_uses_bytes_already_read(tmp_path):
+    """The reader reads each file once; the guards work on those bytes, the same as on the path."""
+    path = sheet_xlsx(tmp_path, b'<row r="1"><c r="A1"><v>1</v></c></row><row r="3"><c r="C3"><v>2</v></c></row>')
+    from_disk, from_memory = inspect(path, NAME), inspect(tmp_path / "不存在.xlsx", NAME, path.read_bytes())
+    assert from_memory == from_disk and (from_memory.sheets["放管服"].max_row, from_memory.sheets["放管服"].max_col) == (2, 2)
