@@ -529,7 +529,7 @@ class _Reader:
             if f.not_more_than and f.not_more_than in sheet.cols:
                 other = self.rules.fields[f.not_more_than]
                 both = ok & (sheet.status[other.key] == OK)
-                for p in _where(both, sheet.values[f.key], ">", sheet.values[other.key]):
+                for p in _greater(both, sheet.values[f.key], sheet.values[other.key]):
                     self._add(self._at(sheet, f, p, Code.EXCEEDS_OTHER,
                                        f"{sheet.units[p]}的“{_label(f)}”（{sheet.values[f.key][p]}）"
                                        f"大于“{_label(other)}”（{sheet.values[other.key][p]}）；应不超过{_label(other)}",
@@ -545,7 +545,7 @@ class _Reader:
             if f.reason_for and f.reason_for in sheet.cols:
                 points = self.rules.fields[f.reason_for]
                 unexplained = data & applies[f.key] & (sheet.status[f.key] == BLANK)
-                for p in _where(unexplained & (sheet.status[points.key] == OK), sheet.values[points.key], ">", 0):
+                for p in _greater(unexplained & (sheet.status[points.key] == OK), sheet.values[points.key], 0):
                     self._add(self._at(sheet, f, p, Code.BONUS_NO_REASON,
                                        f"{sheet.units[p]}的“{_label(points)}”为{fmt(sheet.values[points.key][p])}分，"
                                        "但没有填写加分理由；有加分必须写明理由", expected="加分理由"))
@@ -690,11 +690,12 @@ class _Reader:
         return key
 
 
-def _where(mask: np.ndarray, left: np.ndarray, op: str, right) -> np.ndarray:
-    """Positions where ``mask`` holds and ``left op right`` (object arrays compared only under the mask)."""
+def _greater(mask: np.ndarray, left: np.ndarray, right) -> np.ndarray:
+    """Positions where ``mask`` holds and ``left > right`` (object arrays compared only under the mask,
+    where both sides hold valid values)."""
     out = mask.copy()
     rhs = right[mask] if isinstance(right, np.ndarray) else right
-    out[mask] = np.asarray(left[mask] > rhs if op == ">" else left[mask] < rhs, dtype=bool)
+    out[mask] = np.asarray(left[mask] > rhs, dtype=bool)
     return np.flatnonzero(out)
 
 
