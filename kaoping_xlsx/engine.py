@@ -59,6 +59,7 @@ class SectionResult:
     grade: np.ndarray  # str ("" where no grade)
     downgrade: np.ndarray  # tuple[str, ...] of reasons
     failed_vetoes: np.ndarray  # tuple[str, ...] of clause labels
+    inputs: Mapping[str, np.ndarray]  # field key → each unit's normalised input (None: blank or no row)
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,7 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
     failed = np.empty(n, dtype=object)
     failed[:] = [tuple(v) for v in vetoes]
     return SectionResult(section, status, tuple(results), earned, applicable_max, total,
-                         ranks(total, complete, rules.decimals), grade, downgrade, failed)
+                         ranks(total, complete, rules.decimals), grade, downgrade, failed, columns)
 
 
 def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -448,7 +448,7 @@ class _Report:
         ws = self.book.add_worksheet(section.sheet, _FormulaSheet if self.formulas else FastWorksheet)
         n = len(self.units)
         grey = [s == INCOMPLETE for s in sr.status]
-        columns = self._aligned(section)
+        columns = sr.inputs
 
         unit = "单位"
         cols = [
@@ -550,22 +550,6 @@ class _Report:
                 cols[p].values[i] = _Formula(points, float(cr.points[i]) if scored else NOT_APPLICABLE)
                 if deduction is not None:
                     cols[d].values[i] = _Formula(deduction, float(cr.deduction[i]) if scored else "")
-
-    def _aligned(self, section: Section) -> dict[str, np.ndarray]:
-        """The section's input table re-indexed to the unit list (None where a unit has no row)."""
-        frame = self.inputs.tables.get(section.id)
-        names = [u.name for u in self.units]
-        out = {}
-        positions = frame.index.get_indexer(names) if frame is not None else np.full(len(names), -1)
-        present = positions >= 0
-        for f in section.fields:
-            column = np.full(len(names), None, dtype=object)
-            if frame is not None and f.key in frame.columns:
-                values = frame[f.key].to_numpy(dtype=object)
-                column[present] = values[positions[present]]
-                column[pd.isna(column)] = None
-            out[f.key] = column
-        return out
 
     def _input_column(self, f: Field, values: np.ndarray, grey: list[bool], group: str) -> _Column:
         st = self.styles
