@@ -20,7 +20,7 @@ import pandas as pd
 
 from kaoping_xlsx import kinds
 from kaoping_xlsx.engine import ClauseResult, Result, SectionResult, Unit, score
-from kaoping_xlsx.rules import (CHOICE, COUNT, NA, SCORE, TEXT, YESNO, Rules, Section, default_rules_path,
+from kaoping_xlsx.rules import (COUNT, NA, SCORE, TEXT, YESNO, Rules, Section, default_rules_path,
                                 load_rules, parse_rules)
 
 if sys.version_info >= (3, 11):
