@@ -600,24 +600,22 @@ def _write_guide(ws, rules: Rules, units: tuple[Unit, ...], styles: _Styles) -> 
         ws.write_string(row, 3, f"{len(members)}个" + (f"（{counts}）" if counts else ""), styles.table)
         ws.set_row(row, 16 * wrapped_lines(content, 70))
         row += 1
-    row += 1
-    line("二、怎样填写", styles.heading)
-    for text in _how_to(rules):
-        line(text)
-    row += 1
-    line("三、“是”“否”“不适用”的含义", styles.heading)
-    for text in _meanings(rules):
-        line(text)
-    row += 1
-    line("四、空白单元格", styles.heading)
-    for text in _blanks(rules):
-        line(text)
-    row += 1
-    line("五、填好以后", styles.heading)
-    line("1. 保存为 .xlsx 格式（不要另存为 .xls、.et 或 .csv），文件名可注明科室，如“放管服办.xlsx”。")
     send_to = rules.send_to or "考评组织部门"
-    line(f"2. 发送至：{send_to}。几个科室可以分别发送各自填好的文件，汇总时按单位自动合并。")
-    line(f"3. 单位名单有误（缺单位、类型不对）时，请与{send_to}联系重新生成模板，不要自行增删单位行。")
+    chapters = [
+        ("二、怎样填写", _how_to(rules)),
+        ("三、“是”“否”“不适用”的含义", _meanings(rules)),
+        ("四、空白单元格", _blanks(rules)),
+        ("五、填好以后", [
+            "1. 保存为 .xlsx 格式（不要另存为 .xls、.et 或 .csv），文件名可注明科室，如“放管服办.xlsx”。",
+            f"2. 发送至：{send_to}。几个科室可以分别发送各自填好的文件，汇总时按单位自动合并。",
+            f"3. 单位名单有误（缺单位、类型不对）时，请与{send_to}联系重新生成模板，不要自行增删单位行。",
+        ]),
+    ]
+    for heading, texts in chapters:
+        row += 1
+        line(heading, styles.heading)
+        for text in texts:
+            line(text)
     ws.protect("", {"format_columns": True, "format_rows": True})
     ws.set_landscape()
     ws.set_paper(9)
