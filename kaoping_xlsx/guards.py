@@ -60,7 +60,8 @@ _XML_START = re.compile(rb"\A(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)?\x00?\s*<")
 _UTF16_START = re.compile(rb"\A(?:\xff\xfe|\xfe\xff|\x00[^\x00]|[^\x00]\x00)")
 # Bytes XML 1.0 forbids outright (Excel writes them as _x0007_). calamine reads past them while openpyxl
 # and Excel refuse the part, so a file holding them would be scored but could not be annotated.
-_FORBIDDEN_BYTE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_FORBIDDEN = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_ALLOWED = bytes(b for b in range(256) if b not in _FORBIDDEN)  # deleting these leaves the forbidden ones
 _ENCODING = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)")
 # Encodings in which the byte search below still sees "<!DOCTYPE" (ASCII-compatible, or UTF-16).
 _FINE_ENCODING = re.compile(
@@ -358,7 +359,7 @@ class _Package:
                 is_xml = bool(_XML_START.match(chunk))
                 plain = is_xml and not _UTF16_START.match(chunk)
                 self._check_encoding(part, chunk)
-            if plain and _FORBIDDEN_BYTE.search(chunk):
+            if plain and chunk.translate(None, _ALLOWED):  # ~10x a regex class scan
                 raise self.guard.refusal(Code.FILE_CORRUPT,
                                          "含有XML不允许的控制字符，文件已损坏；请用Excel或WPS打开后另存为.xlsx再报送。", part)
             window = tail + chunk
