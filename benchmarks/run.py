@@ -26,14 +26,33 @@ from datetime import date
 from pathlib import Path
 
 FLOOR_SCRIPT = r"""
-import sys, time
+import re, sys, time, zipfile
 from python_calamine import CalamineWorkbook
 import xlsxwriter
 from kaoping_xlsx.fastsheet import FastWorksheet
 src, result, dst = sys.argv[1], sys.argv[2], sys.argv[3]
-# Untimed: the cells the real result holds, sheet by sheet, so the floor writes exactly as many.
-cells = {name: CalamineWorkbook.from_path(result).get_sheet_by_name(name).to_python()
-         for name in CalamineWorkbook.from_path(result).sheet_names}
+# Untimed: the cells the real result holds, sheet by sheet, so the floor writes exactly as many —
+# values as calamine reads them, plus the blank cells kept for their format and the set row heights.
+book = CalamineWorkbook.from_path(result)
+cells = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+with zipfile.ZipFile(result) as z:
+    parts = [z.read(f"xl/worksheets/sheet{i + 1}.xml") for i in range(len(cells))]
+blanks = [re.findall(rb'<c r="([A-Z]+)([0-9]+)" s="[0-9]+"/>', xml) for xml in parts]
+heights = [{int(r) - 1: float(h) for r, h in re.findall(rb'<row r="([0-9]+)"[^>]*? ht="([0-9.]+)"', xml)}
+           for xml in parts]
+def col(letters):
+    n = 0
+    for ch in letters.decode():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+rows_of = []
+for (name, rows), blank in zip(cells.items(), blanks):
+    grid = [[(c, v) for c, v in enumerate(row) if v != "" and not isinstance(v, bool)] for row in rows]
+    for letters, r in blank:
+        r = int(r) - 1
+        grid.extend([] for _ in range(r + 1 - len(grid)))
+        grid[r].append((col(letters), None))
+    rows_of.append((name, [sorted(row) for row in grid]))
 start = time.perf_counter()
 book = CalamineWorkbook.from_path(src)
 for name in book.sheet_names:
@@ -42,11 +61,12 @@ out = xlsxwriter.Workbook(dst, {"constant_memory": True, "strings_to_formulas": 
                                "strings_to_urls": False, "strings_to_numbers": False})
 num = out.add_format({"num_format": "0.00", "border": 1})
 txt = out.add_format({"border": 1, "text_wrap": True})
-for name, rows in cells.items():
+for (name, rows), height in zip(rows_of, heights):
     ws = out.add_worksheet(name, FastWorksheet)  # the same writer kaoping's report uses
     for r, row in enumerate(rows):
-        ws.put_row(r, [(c, v, txt if isinstance(v, str) else num) for c, v in enumerate(row)
-                       if v != "" and not isinstance(v, bool)])
+        if r in height:
+            ws.set_row(r, height[r])
+        ws.put_row(r, [(c, v, txt if isinstance(v, str) else num) for c, v in row])
 out.close()
 print(time.perf_counter() - start)
 """
