@@ -55,6 +55,7 @@ class SectionResult:
     earned: np.ndarray  # Decimal or None: points before rescaling (bonus included)
     applicable_max: np.ndarray  # Decimal or None
     total: np.ndarray  # Decimal or None: the section score (百分制 after 不适用 rescaling)
+    shown: np.ndarray  # float or None: ``total`` rounded half-up for display; ranks go by it
     rank: np.ndarray  # int or None
     grade: np.ndarray  # str ("" where no grade)
     downgrade: np.ndarray  # tuple[str, ...] of reasons
@@ -69,6 +70,7 @@ class Result:
     sections: Mapping[str, SectionResult]
     total: np.ndarray  # Decimal or None
     complete: np.ndarray  # bool: every section the unit takes part in has a score
+    shown: np.ndarray  # float or None: ``total`` rounded half-up for display; ranks go by it
     rank: np.ndarray  # int or None
     downgrade: np.ndarray  # tuple[str, ...]
     failed_vetoes: np.ndarray  # tuple[str, ...]
@@ -99,13 +101,23 @@ def rounded(value: Decimal | None, decimals: int = 2) -> Decimal | None:
     return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
-def ranks(values: np.ndarray, eligible: np.ndarray, decimals: int) -> np.ndarray:
-    """Competition ranks (1, 1, 3) on values rounded for display, descending; None where not eligible."""
+def shown(values: np.ndarray, eligible: np.ndarray, decimals: int) -> np.ndarray:
+    """The values leaders see: rounded half-up to ``decimals`` places, as floats (None where not
+    eligible). ``k / 10**d`` is the float nearest the rounded decimal, as ``float()`` of it would be."""
     out = np.full(len(values), None, dtype=object)
+    idx = np.flatnonzero(eligible)
+    scale = 10**decimals
+    out[idx] = [int(rounded(values[i], decimals).scaleb(decimals)) / scale for i in idx]
+    return out
+
+
+def ranks(shown_values: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """Competition ranks (1, 1, 3) on the displayed values, descending; None where not eligible."""
+    out = np.full(len(shown_values), None, dtype=object)
     idx = np.flatnonzero(eligible)
     if len(idx) == 0:
         return out
-    keys = pd.Series([int(rounded(values[i], decimals).scaleb(decimals)) for i in idx])
+    keys = pd.Series(shown_values[idx].astype(float))
     out[idx] = keys.rank(method="min", ascending=False).astype(int).tolist()
     return out
 
@@ -229,8 +241,9 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
     downgrade = _downgrades(section.downgrades, columns, total, takes_part & present, rules.decimals)
     failed = np.empty(n, dtype=object)
     failed[:] = [tuple(v) for v in vetoes]
-    return SectionResult(section, status, tuple(results), earned, applicable_max, total,
-                         ranks(total, complete, rules.decimals), grade, downgrade, failed, columns)
+    display = shown(total, complete, rules.decimals)
+    return SectionResult(section, status, tuple(results), earned, applicable_max, total, display,
+                         ranks(display, complete), grade, downgrade, failed, columns)
 
 
 def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -295,5 +308,5 @@ def _overall(rules: Rules, units: tuple[Unit, ...], sections: Mapping[str, Secti
     downgrade[:] = [sum((sr.downgrade[i] for sr in sections.values()), ()) for i in range(n)]
     failed = np.empty(n, dtype=object)
     failed[:] = [sum((sr.failed_vetoes[i] for sr in sections.values()), ()) for i in range(n)]
-    return Result(rules, units, dict(sections), total, complete, ranks(total, complete, rules.decimals),
-                  downgrade, failed)
+    display = shown(total, complete, rules.decimals)
+    return Result(rules, units, dict(sections), total, complete, display, ranks(display, complete), downgrade, failed)

@@ -142,13 +142,16 @@ class _Styles:
             props.update(part)
         return self.book.add_format(props)
 
-    def role(self, name: str, grey: bool):
-        return (self.grey if grey else self.plain)[name]
-
-    def column(self, name: str, grey: Sequence[bool]) -> list:
+    def column(self, name: str, grey: np.ndarray) -> np.ndarray:
         """One format per row: ``name``, grey where the row is 数据不完整."""
-        plain, shaded = self.plain[name], self.grey[name]
-        return [shaded if g else plain for g in grey]
+        return _where(grey, self.grey[name], self.plain[name])
+
+    def ranks(self, grey: np.ndarray, down: np.ndarray) -> np.ndarray:
+        """The rank cell's format per row: grey if 数据不完整, the 降档 mark if downgraded."""
+        return _choose(grey * 2 + down, [self.rank[g, d] for g in (False, True) for d in (False, True)])
+
+    def units(self, grey: np.ndarray, down: np.ndarray) -> np.ndarray:
+        return _choose(grey * 2 + down, [self.unit[g, d] for g in (False, True) for d in (False, True)])
 
 
 @dataclass
@@ -160,6 +163,13 @@ class _Column:
     formats: list
     width: float = 10
     group: str = ""
+
+    def __post_init__(self) -> None:
+        # Columns are built as object arrays; rows are later read off lists, which iterate faster.
+        if isinstance(self.values, np.ndarray):
+            self.values = self.values.tolist()
+        if isinstance(self.formats, np.ndarray):
+            self.formats = self.formats.tolist()
 
 
 def _width(values: Sequence[Cell], label: str, lo: float = 6, hi: float = 40) -> float:
@@ -190,18 +200,23 @@ def _grid(ws, first_row: int, columns: Sequence[_Column], rows: int) -> None:
     """Write the data rows in order (constant_memory mode), a row at a time: text, numbers and blanks
     where a format (fill, border) must show; formulas with their cached values; wrapped rows taller."""
     put_row, write_formula, set_row, row_mark = ws.put_row, ws.write_formula, ws.set_row, fx.ROW
-    cols = [(c, col.values, col.formats) for c, col in enumerate(columns)]
-    for r, lines in enumerate(_heights(columns, rows)):
+    indices = range(len(columns))
+    value_rows = zip(*[col.values for col in columns])
+    format_rows = zip(*[col.formats for col in columns])
+    live_rows = {r for col in columns for r, v in enumerate(col.values) if v.__class__ is _Formula} \
+        if isinstance(ws, _FormulaSheet) else ()
+    for r, (values, formats, lines) in enumerate(zip(value_rows, format_rows, _heights(columns, rows))):
         row = first_row + r
         if lines > 1:
             set_row(row, min(LINE_HEIGHT * lines + 3, 409))
-        cells = [(c, values[r], formats[r]) for c, values, formats in cols]
-        live = [cell for cell in cells if cell[1].__class__ is _Formula]
-        if live:
-            cells = [cell for cell in cells if cell[1].__class__ is not _Formula]
-        put_row(row, cells)
-        for c, v, f in live:
-            write_formula(row, c, v.template.replace(row_mark, str(row + 1)), f, v.value)
+        if r not in live_rows:
+            put_row(row, zip(indices, values, formats))
+            continue
+        cells = list(zip(indices, values, formats))
+        put_row(row, [cell for cell in cells if cell[1].__class__ is not _Formula])
+        for c, v, f in cells:
+            if v.__class__ is _Formula:
+                write_formula(row, c, v.template.replace(row_mark, str(row + 1)), f, v.value)
 
 
 def _page(ws, header_rows: int, landscape: bool = True) -> None:
@@ -241,14 +256,42 @@ def _input_role(value: Cell) -> str:
 def _distinct_map(values: np.ndarray, convert) -> np.ndarray:
     """``convert`` applied to each distinct non-blank value once (columns repeat a few values over
     thousands of units); None stays None."""
-    series = pd.Series(values, dtype=object)
-    present = series.notna().to_numpy()
-    out = np.full(len(values), None, dtype=object)
-    if present.any():
-        kept = series[present]
-        table = {v: convert(v) for v in kept.unique()}
-        out[present] = [table[v] for v in kept]
+    codes, table = _distinct(values, convert)
+    return table[codes]
+
+
+def _distinct(values: np.ndarray, convert) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code and the table of ``convert`` over the distinct non-blank values, ending in None
+    for blanks (code -1)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return codes, _objects([convert(v) for v in uniques] + [None])
+
+
+def _objects(items: Sequence) -> np.ndarray:
+    """A 1-d object array of ``items`` as they are (numpy would unpack tuples into a second axis)."""
+    out = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        out[i] = item
     return out
+
+
+def _where(mask: np.ndarray, yes, no) -> np.ndarray:
+    """``yes`` where ``mask`` holds, else ``no`` (each an array or one object) as an object array:
+    ``np.where`` would turn two texts into a fixed-width text array."""
+    out = np.empty(len(mask), dtype=object)
+    out[:] = no
+    out[mask] = yes[mask] if isinstance(yes, np.ndarray) else yes
+    return out
+
+
+def _choose(index: np.ndarray, table: Sequence) -> np.ndarray:
+    """``table[index[i]]`` for every row."""
+    return _objects(table)[index]
+
+
+def _flags(values: np.ndarray) -> np.ndarray:
+    """Which rows hold a non-empty tuple or text (reasons, failed vetoes)."""
+    return np.fromiter(map(bool, values), dtype=bool, count=len(values))
 
 
 def _field_label(f: Field) -> str:
@@ -270,16 +313,24 @@ class _Report:
         self.rules = self.result.rules
         self.styles = _Styles(self.book, self.rules.decimals)
         self.units = self.result.units
-        self.names = [clean_text(u.name) for u in self.units]
-        self.types = [clean_text(u.type) for u in self.units]
+        self.names = _objects([clean_text(u.name) for u in self.units])
+        self.types = _objects([clean_text(u.type) for u in self.units])
+        types = np.array([u.type for u in self.units], dtype=object)
+        self.type_masks = {t: types == t for t in dict.fromkeys(types)}
 
-    def score(self, value: Decimal) -> float:
-        """The rounded value leaders see (half-up on the exact value), as a number cell."""
-        return float(rounded(value, self.rules.decimals))
+    def applies(self, f: Field) -> np.ndarray:
+        """Which units ``f`` is asked of, by their type."""
+        out = np.zeros(len(self.units), dtype=bool)
+        for t, mask in self.type_masks.items():
+            if f.applies(t):
+                out |= mask
+        return out
 
     def scores(self, values: np.ndarray) -> np.ndarray:
-        """:meth:`score` over a column, each distinct value rounded once; None stays None."""
-        return _distinct_map(values, self.score)
+        """The rounded values leaders see (half-up on the exact value) as number cells, each distinct
+        value rounded once; None stays None."""
+        decimals = self.rules.decimals
+        return _distinct_map(values, lambda v: float(rounded(v, decimals)))
 
     def write(self) -> None:
         self.book.set_properties({
@@ -303,6 +354,13 @@ class _Report:
 
     # ------------------------------------------------------------------ 汇总
 
+    def _banded(self, section: Section, grades: np.ndarray, others: np.ndarray) -> np.ndarray:
+        """Grade cells' formats: the band's colour where it has one, else ``others``."""
+        out = others.copy()
+        for name, band in self._bands(section).items():
+            out[grades == name] = band
+        return out
+
     def _bands(self, section: Section) -> dict[str, Any]:
         """Grade name → format: the top band green, the bottom band orange, any middle band plain."""
         if not section.grades:
@@ -315,48 +373,41 @@ class _Report:
         ws = self.book.add_worksheet(SUMMARY_SHEET, FastWorksheet)
         n = len(self.units)
         sections = [res.sections[s.id] for s in self.rules.sections]
-        incomplete = [any(sr.status[i] == INCOMPLETE for sr in sections) for i in range(n)]
-        ranked = sorted((i for i in range(n) if res.rank[i] is not None), key=lambda i: (res.rank[i], i))
-        order = ranked + [i for i in range(n) if res.rank[i] is None]
-        grey = [incomplete[i] for i in order]
-        down = [bool(res.downgrade[i]) for i in order]
+        incomplete = np.zeros(n, dtype=bool)
+        for sr in sections:
+            incomplete |= sr.status == INCOMPLETE
+        order = np.array(res.order(), dtype=np.intp)  # ranked units by rank, then the unranked
+        ranked = order[:sum(r is not None for r in res.rank)].tolist()
+        grey = incomplete[order]
+        down = _flags(res.downgrade)[order]
+        center = st.column("center", grey)
 
         cols = [
-            _Column("名次", [int(res.rank[i]) if res.rank[i] is not None else UNRANKED for i in order],
-                    [st.rank[g, d] for g, d in zip(grey, down)]),
-            _Column("单位名称", [self.names[i] for i in order], [st.unit[g, d] for g, d in zip(grey, down)]),
-            _Column("单位类型", [self.types[i] for i in order], st.column("center", grey)),
+            _Column("名次", _where(np.arange(n) < len(ranked), res.rank[order], UNRANKED), st.ranks(grey, down)),
+            _Column("单位名称", self.names[order], st.units(grey, down)),
+            _Column("单位类型", self.types[order], center),
         ]
         for sr in sections:
-            values, formats = [], []
-            for i, g in zip(order, grey):
-                status = sr.status[i]
-                if status == OK:
-                    values.append(self.score(sr.total[i]))
-                    formats.append(st.veto_score if sr.failed_vetoes[i] else st.role("score", g))
-                else:
-                    values.append(INCOMPLETE if status == INCOMPLETE else NOT_FOR_TYPE)
-                    formats.append(st.role("center", g))
-            cols.append(_Column(sr.section.name, values, formats))
-        cols.append(_Column(
-            "总分",
-            [self.score(res.total[i]) if res.total[i] is not None else INCOMPLETE if incomplete[i] else NOT_FOR_TYPE
-             for i in order],
-            [st.role("center" if res.total[i] is None else "score", g) for i, g in zip(order, grey)]))
+            status = sr.status[order]
+            ok = status == OK
+            values = _where(ok, sr.shown[order], _where(status == INCOMPLETE, INCOMPLETE, NOT_FOR_TYPE))
+            scored = _where(_flags(sr.failed_vetoes)[order], st.veto_score, st.column("score", grey))
+            cols.append(_Column(sr.section.name, values, _where(ok, scored, center)))
+        has_total = res.total[order] != None  # noqa: E711 (element-wise)
+        cols.append(_Column("总分", _where(has_total, res.shown[order], _where(grey, INCOMPLETE, NOT_FOR_TYPE)),
+                            _where(has_total, st.column("score", grey), center)))
         for sr in sections:
             if not sr.section.grades:
                 continue
-            bands = self._bands(sr.section)
-            values = [sr.grade[i] or (NOT_FOR_TYPE if sr.status[i] == NOT_ASSESSED else None) for i in order]
-            cols.append(_Column(f"{sr.section.name}等次", values,
-                                [bands.get(v) or st.role("center", g) for v, g in zip(values, grey)]))
-        cols.append(_Column(DOWNGRADED, [DOWNGRADED if d else None for d in down],
-                            [st.downgrade if d else st.role("center", g) for d, g in zip(down, grey)]))
-        cols.append(_Column("降档原因", [clean_text("；".join(res.downgrade[i])) or None for i in order],
+            grades = sr.grade[order]
+            values = _where(grades != "", grades, _where(sr.status[order] == NOT_ASSESSED, NOT_FOR_TYPE, None))
+            cols.append(_Column(f"{sr.section.name}等次", values, self._banded(sr.section, values, center)))
+        cols.append(_Column(DOWNGRADED, _where(down, DOWNGRADED, None), _where(down, st.downgrade, center)))
+        cols.append(_Column("降档原因", _distinct_map(res.downgrade[order], lambda d: clean_text("；".join(d)) or None),
                             st.column("wrap", grey)))
-        vetoes = [res.failed_vetoes[i] for i in order]
-        cols.append(_Column("否决项", [f"{VETO_MARK}：" + clean_text("；".join(v)) if v else None for v in vetoes],
-                            [st.veto_text if v else st.role("wrap", g) for v, g in zip(vetoes, grey)]))
+        vetoes = res.failed_vetoes[order]
+        cols.append(_Column("否决项", _distinct_map(vetoes, lambda v: f"{VETO_MARK}：" + clean_text("；".join(v)) if v else None),
+                            _where(_flags(vetoes), st.veto_text, st.column("wrap", grey))))
         for col in cols:
             col.width = _width(col.values, col.label, hi=36 if col.label in ("降档原因", "否决项") else 30)
 
@@ -425,7 +476,7 @@ class _Report:
             "categories": [SUMMARY_SHEET, 1, 1, k, 1],
             "values": [SUMMARY_SHEET, 1, total_col, k, total_col],
             "categories_data": [self.names[i] for i in shown],
-            "values_data": [self.score(res.total[i]) for i in shown],
+            "values_data": [res.shown[i] for i in shown],
             "fill": {"color": "#5B9BD5"},
             "data_labels": {"value": True, "num_format": self.styles.score_format},
             "gap": 60,
@@ -447,46 +498,35 @@ class _Report:
         st, section = self.styles, sr.section
         ws = self.book.add_worksheet(section.sheet, _FormulaSheet if self.formulas else FastWorksheet)
         n = len(self.units)
-        grey = [s == INCOMPLETE for s in sr.status]
+        grey = sr.status == INCOMPLETE
+        down = _flags(sr.downgrade)
+        vetoed = _flags(sr.failed_vetoes)
+        ok = sr.status == OK
         columns = sr.inputs
+        center, wrap, score = (st.column(role, grey) for role in ("center", "wrap", "score"))
 
         unit = "单位"
         cols = [
-            _Column("单位名称", self.names, [st.unit[g, bool(d)] for g, d in zip(grey, sr.downgrade)], group=unit),
-            _Column("单位类型", self.types, st.column("center", grey), group=unit),
+            _Column("单位名称", self.names, st.units(grey, down), group=unit),
+            _Column("单位类型", self.types, center, group=unit),
         ]
         summary = f"{section.name}结果"
-        scores, score_formats, ranks = [], [], []
-        for i, g in enumerate(grey):
-            if sr.status[i] == OK:
-                scores.append(self.score(sr.total[i]))
-                score_formats.append(st.veto_score if sr.failed_vetoes[i] else st.plain["score"])
-                ranks.append(int(sr.rank[i]))
-            else:
-                scores.append(INCOMPLETE if g else NOT_FOR_TYPE)
-                score_formats.append(st.role("center", g))
-                ranks.append(UNRANKED if g else NOT_FOR_TYPE)
         total_col = len(cols)
-        cols.append(_Column("本部分得分", scores, score_formats, group=summary))
-        cols.append(_Column("本部分名次", ranks, [st.rank[g, bool(d)] for g, d in zip(grey, sr.downgrade)],
+        cols.append(_Column("本部分得分", _where(ok, sr.shown, _where(grey, INCOMPLETE, NOT_FOR_TYPE)),
+                            _where(ok, _where(vetoed, st.veto_score, st.plain["score"]), center), group=summary))
+        cols.append(_Column("本部分名次", _where(ok, sr.rank, _where(grey, UNRANKED, NOT_FOR_TYPE)), st.ranks(grey, down),
                             group=summary))
         if section.grades:
-            bands = self._bands(section)
-            values = [sr.grade[i] or None for i in range(n)]
-            cols.append(_Column("等次", values, [bands.get(v) or st.role("center", g) for v, g in zip(values, grey)],
-                                group=summary))
+            values = _where(sr.grade != "", sr.grade, None)
+            cols.append(_Column("等次", values, self._banded(section, values, center), group=summary))
         if section.downgrades:
-            cols.append(_Column(DOWNGRADED, [f"{DOWNGRADED}：" + clean_text("；".join(d)) if d else None
-                                             for d in sr.downgrade],
-                                [st.downgrade if d else st.role("wrap", g) for d, g in zip(sr.downgrade, grey)],
-                                group=summary))
+            cols.append(_Column(DOWNGRADED, _distinct_map(sr.downgrade, lambda d: f"{DOWNGRADED}：" + clean_text("；".join(d)) if d else None),
+                                _where(down, st.downgrade, wrap), group=summary))
         if any(c.has_veto for c in section.clauses):
-            cols.append(_Column("否决项", [f"{VETO_MARK}：" + "；".join(v) if v else None for v in sr.failed_vetoes],
-                                [st.veto_text if v else st.role("wrap", g) for v, g in zip(sr.failed_vetoes, grey)],
-                                group=summary))
+            cols.append(_Column("否决项", _distinct_map(sr.failed_vetoes, lambda v: f"{VETO_MARK}：" + "；".join(v) if v else None),
+                                _where(vetoed, st.veto_text, wrap), group=summary))
 
-        incomplete = sr.status == INCOMPLETE
-        center, wrap, score = (np.array(st.column(role, grey), dtype=object) for role in ("center", "wrap", "score"))
+        incomplete = grey
         input_cols: dict[str, int] = {}
         result_cols: dict[str, tuple[int, int]] = {}  # clause id → (本项扣分, 本项得分) columns
         for cr in sr.clauses:
@@ -551,14 +591,17 @@ class _Report:
                 if deduction is not None:
                     cols[d].values[i] = _Formula(deduction, float(cr.deduction[i]) if scored else "")
 
-    def _input_column(self, f: Field, values: np.ndarray, grey: list[bool], group: str) -> _Column:
+    def _input_column(self, f: Field, values: np.ndarray, grey: np.ndarray, group: str) -> _Column:
+        """The inputs as given, each distinct value converted and given its format once; — where the
+        field is not asked of the unit's type."""
         st = self.styles
-        applies = np.array([f.applies(u.type) for u in self.units], dtype=bool)
-        cells = _distinct_map(np.where(applies, values, None), lambda v: _input_cell(f, v))
-        cells[~applies] = NOT_FOR_TYPE
+        codes, table = _distinct(values, lambda v: _input_cell(f, v))
+        cells = _objects([*table, NOT_FOR_TYPE])  # ... None (blank), then —
+        codes[codes < 0] = len(cells) - 2
+        codes[~self.applies(f)] = len(cells) - 1
         roles = [_input_role(v) for v in cells]
-        formats = [st.role(role, g) for role, g in zip(roles, grey)]
-        return _Column(_field_label(f), cells.tolist(), formats, group=group)
+        formats = _where(grey, _choose(codes, [st.grey[r] for r in roles]), _choose(codes, [st.plain[r] for r in roles]))
+        return _Column(_field_label(f), cells[codes], formats, group=group)
 
     def _headers(self, ws, cols: list[_Column]) -> None:
         """Two header rows: each group (unit, result, clause heading) merged across its columns."""
