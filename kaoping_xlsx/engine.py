@@ -101,13 +101,17 @@ def rounded(value: Decimal | None, decimals: int = 2) -> Decimal | None:
     return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
+def blank(values: np.ndarray) -> np.ndarray:
+    """Which cells are None, by identity: ``== None`` makes every Decimal ask the numbers ABCs first."""
+    return np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+
+
 def shown(values: np.ndarray, eligible: np.ndarray, decimals: int) -> np.ndarray:
-    """The values leaders see: rounded half-up to ``decimals`` places, as floats (None where not
-    eligible). ``k / 10**d`` is the float nearest the rounded decimal, as ``float()`` of it would be."""
+    """The values leaders see: rounded half-up to ``decimals`` places (:func:`rounded`), as the nearest
+    floats (None where not eligible)."""
     out = np.full(len(values), None, dtype=object)
-    idx = np.flatnonzero(eligible)
-    scale = 10**decimals
-    out[idx] = [int(rounded(values[i], decimals).scaleb(decimals)) / scale for i in idx]
+    quantum = Decimal(1).scaleb(-decimals)
+    out[eligible] = [float(v.quantize(quantum, rounding=ROUND_HALF_UP)) for v in values[eligible]]
     return out
 
 
@@ -186,9 +190,9 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
             scored_any |= needed
         for f in c.fields:
             if f.required and f.type != NA:
-                complete &= ~(needed & (columns[f.key] == None))  # noqa: E711 (element-wise)
+                complete &= ~(needed & blank(columns[f.key]))
     for f in section.inputs:
-        complete &= columns[f.key] != None  # noqa: E711
+        complete &= ~blank(columns[f.key])
     complete &= scored_any
 
     status = np.where(takes_part, np.where(complete, OK, INCOMPLETE), NOT_ASSESSED).astype(object)
@@ -232,7 +236,7 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
         for r in results:
             if r.clause.is_bonus:
                 got = r.points[rows]
-                bonus = bonus + np.where(got == None, ZERO, got)  # noqa: E711
+                bonus = bonus + np.where(blank(got), ZERO, got)
         # 百分制: earned ÷ applicable max × section max (exact when nothing was marked 不适用).
         total[rows] = (earned[rows] - bonus) * section.max / applicable_max[rows] + bonus
     grade = np.full(n, "", dtype=object)
@@ -268,22 +272,26 @@ def _downgrades(triggers: tuple[Trigger, ...], columns: dict, total: np.ndarray,
                 decimals: int) -> np.ndarray:
     """Every 降档 reason that fires, per unit; a trigger whose input is blank does not fire."""
     n = len(total)
-    reasons = [[] for _ in range(n)]
+    reasons: dict[int, list[str]] = {}
     for t in triggers:
+        values = total if t.kind == "score_below" else columns[t.input]
+        given = returned & ~blank(values)
+        rows = np.flatnonzero(given)
         if t.kind == "score_below":
-            for i in np.flatnonzero(returned):
-                if total[i] is not None and total[i] < t.threshold:
-                    reasons[i].append(f"{t.reason}（{fmt(rounded(total[i], decimals))}分）")
-            continue
-        values = columns[t.input]
-        for i in np.flatnonzero(returned):
-            v = values[i]
-            if t.kind == "count_at_least" and v is not None and v >= t.threshold:
-                reasons[i].append(f"{t.reason}{v}次")
-            elif t.kind == "is_yes" and v is True:
-                reasons[i].append(t.reason)
+            fired = rows[values[rows] < t.threshold]
+            words = [f"{t.reason}（{fmt(rounded(total[i], decimals))}分）" for i in fired]
+        elif t.kind == "count_at_least":
+            fired = rows[values[rows] >= t.threshold]
+            words = [f"{t.reason}{values[i]}次" for i in fired]
+        else:  # is_yes
+            fired = rows[np.fromiter((v is True for v in values[rows]), dtype=bool, count=len(rows))]
+            words = [t.reason] * len(fired)
+        for i, word in zip(fired.tolist(), words):
+            reasons.setdefault(i, []).append(word)
     out = np.empty(n, dtype=object)
-    out[:] = [tuple(r) for r in reasons]
+    out[:] = [()] * n
+    for i, r in reasons.items():
+        out[i] = tuple(r)
     return out
 
 
