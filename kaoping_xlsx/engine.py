@@ -42,6 +42,8 @@ class ClauseResult:
     clause: Clause
     points: np.ndarray  # Decimal or None
     deduction: np.ndarray  # Decimal or None
+    shown_points: np.ndarray  # float or None: ``points`` as displayed (:func:`shown`)
+    shown_deduction: np.ndarray  # float or None: ``deduction`` as displayed
     veto: np.ndarray  # bool
     text: np.ndarray  # str: explanation, 不适用, — (not for this type) or "" (not scored)
     not_applicable: np.ndarray  # bool: marked 不适用
@@ -206,6 +208,8 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
         rows = np.flatnonzero(complete & applies[c.id] & ~marked_na[c.id])
         points = np.full(n, None, dtype=object)
         deduction = np.full(n, None, dtype=object)
+        shown_points = np.full(n, None, dtype=object)
+        shown_deduction = np.full(n, None, dtype=object)
         veto = np.zeros(n, bool)
         text = np.full(n, "", dtype=object)
         text[~applies[c.id]] = NOT_FOR_TYPE
@@ -215,10 +219,15 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
             inputs = [columns[f.key][rows] for f in c.fields]
             first, inverse = _distinct_rows(inputs + [maxima])
             once = c.score({f.key: values[first] for f, values in zip(c.fields, inputs)}, maxima[first])
-            got = np.asarray(once.points, dtype=object)[inverse]
-            lost = np.where(maxima[first] > once.points, maxima[first] - once.points, ZERO)
+            each = np.asarray(once.points, dtype=object)
+            got = each[inverse]
+            lost = np.full(len(first), ZERO, dtype=object) if c.is_bonus else \
+                np.where(maxima[first] > each, maxima[first] - each, ZERO)
             points[rows] = got
-            deduction[rows] = ZERO if c.is_bonus else lost[inverse]
+            deduction[rows] = lost[inverse]
+            everyone = np.ones(len(first), dtype=bool)
+            shown_points[rows] = shown(each, everyone, rules.decimals)[inverse]
+            shown_deduction[rows] = shown(lost, everyone, rules.decimals)[inverse]
             failed = np.asarray(once.veto, dtype=bool)[inverse]
             veto[rows] = failed
             text[rows] = np.asarray(once.text, dtype=object)[inverse]
@@ -227,7 +236,7 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
                 applicable_max[rows] = applicable_max[rows] + maxima
             for i in rows[failed]:
                 vetoes[i].append(f"{c.id} {c.name}")
-        results.append(ClauseResult(c, points, deduction, veto, text, marked_na[c.id]))
+        results.append(ClauseResult(c, points, deduction, shown_points, shown_deduction, veto, text, marked_na[c.id]))
 
     total = np.full(n, None, dtype=object)
     rows = np.flatnonzero(complete)

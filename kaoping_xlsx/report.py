@@ -26,7 +26,7 @@ from xlsxwriter.exceptions import FileCreateError, FileSizeError
 from . import formulas as fx
 from .cleantext import clean_text
 from .describe import display_width, wrapped_lines
-from .engine import INCOMPLETE, NOT_ASSESSED, NOT_FOR_TYPE, OK, Result, SectionResult, rounded
+from .engine import INCOMPLETE, NOT_ASSESSED, NOT_FOR_TYPE, OK, Result, SectionResult
 from .errors import OutputError
 from .fastsheet import FastWorksheet
 from .inputs import Inputs
@@ -175,24 +175,37 @@ class _Column:
 def _width(values: Sequence[Cell], label: str, lo: float = 6, hi: float = 40) -> float:
     """Fit the widest text (headers wrap, so they count up to 8 CJK characters); numbers need about 9."""
     distinct = set(values)
-    widest = max((display_width(v) for v in distinct if v.__class__ is str), default=0)
+    widest = _widest([v for v in distinct if v.__class__ is str])
     if any(v is not None and v.__class__ is not str for v in distinct):
         widest = max(widest, 9)
     return min(hi, max(lo, widest + 2, min(display_width(label), 16) + 2))
 
 
-def _heights(columns: Sequence[_Column], rows: int) -> list[int]:
+def _widest(texts: list[str]) -> int:
+    """The largest display width among ``texts``. A text is len() to 2×len() wide, so longest first,
+    stopping once no shorter text can be wider: thousands of distinct explanations, a few measured."""
+    best = 0
+    for text in sorted(texts, key=len, reverse=True):
+        if 2 * len(text) <= best:
+            break
+        best = max(best, display_width(text))
+    return best
+
+
+def _heights(columns: Sequence[_Column], rows: int) -> np.ndarray:
     """Lines each row needs for its wrapped texts: viewers do not all grow rows by themselves."""
-    lines = [1] * rows
+    lines = np.ones(rows, dtype=np.int64)
     for col in columns:
-        if not any(getattr(f, "text_wrap", 0) for f in set(col.formats)):
+        format_codes, formats = pd.factorize(np.fromiter(col.formats, dtype=object, count=rows))
+        wraps = np.array([bool(getattr(f, "text_wrap", 0)) for f in formats] + [False])[format_codes]
+        if not wraps.any():
             continue
-        needed = {v: wrapped_lines(v, col.width) for v in set(col.values) if v.__class__ is str}
-        if max(needed.values(), default=1) <= 1:
-            continue
-        for r, (v, f) in enumerate(zip(col.values, col.formats)):
-            if v.__class__ is str and f.text_wrap and needed[v] > lines[r]:
-                lines[r] = needed[v]
+        # A text without a line break at most half as long as the column is wide takes one line.
+        fits = max(col.width - 1.5, 1) / 2
+        codes, values = pd.factorize(np.fromiter(col.values, dtype=object, count=rows))
+        needed = np.array([wrapped_lines(v, col.width) if v.__class__ is str and (len(v) > fits or "\n" in v) else 1
+                           for v in values] + [1])[codes]
+        np.maximum(lines, np.where(wraps, needed, 1), out=lines)
     return lines
 
 
@@ -205,7 +218,7 @@ def _grid(ws, first_row: int, columns: Sequence[_Column], rows: int) -> None:
     format_rows = zip(*[col.formats for col in columns])
     live_rows = {r for col in columns for r, v in enumerate(col.values) if v.__class__ is _Formula} \
         if isinstance(ws, _FormulaSheet) else ()
-    for r, (values, formats, lines) in enumerate(zip(value_rows, format_rows, _heights(columns, rows))):
+    for r, (values, formats, lines) in enumerate(zip(value_rows, format_rows, _heights(columns, rows).tolist())):
         row = first_row + r
         if lines > 1:
             set_row(row, min(LINE_HEIGHT * lines + 3, 409))
@@ -325,12 +338,6 @@ class _Report:
             if f.applies(t):
                 out |= mask
         return out
-
-    def scores(self, values: np.ndarray) -> np.ndarray:
-        """The rounded values leaders see (half-up on the exact value) as number cells, each distinct
-        value rounded once; None stays None."""
-        decimals = self.rules.decimals
-        return _distinct_map(values, lambda v: float(rounded(v, decimals)))
 
     def write(self) -> None:
         self.book.set_properties({
@@ -539,8 +546,8 @@ class _Report:
             marked = ~scored & cr.not_applicable
             # Unscored, unmarked cells show the engine's word (— for another unit type), blank if incomplete.
             other = np.where(incomplete | (cr.text == ""), None, cr.text)
-            points = np.where(scored, self.scores(cr.points), np.where(marked, NOT_APPLICABLE, other))
-            deductions = np.where(scored, self.scores(cr.deduction), np.where(marked, None, other))
+            points = np.where(scored, cr.shown_points, np.where(marked, NOT_APPLICABLE, other))
+            deductions = np.where(scored, cr.shown_deduction, np.where(marked, None, other))
             veto = cr.veto.astype(bool)
             point_formats = np.where(scored, np.where(veto, st.veto_score, st.plain["score"]), center)
             deduction_formats = np.where(scored, score, center)
