@@ -4,12 +4,13 @@ more deduction never raises a score, and the order of the units changes no unit'
 from decimal import Decimal
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine_helpers import DEPT, RULES, TOWN, Unit, frame
 from kaoping_xlsx import kinds
-from kaoping_xlsx.engine import OK, score
+from kaoping_xlsx.engine import OK, rounded, score, shown
 from kaoping_xlsx.rules import CHOICE, COUNT, NA, SCORE, TEXT, YESNO
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -196,3 +197,30 @@ def test_shuffling_units_changes_no_result(case):
         assert min(ranked) == 1
         assert all(sum(1 for s in ranked if s < r) + 1 == r for r in ranked)
     assert np.array_equal(first.complete, np.array([t is not None for t in first.total]))
+
+
+@SETTINGS
+@given(section_and_row())
+def test_shown_values_are_the_exact_ones_rounded_half_up(case):
+    # 计分口径: exact arithmetic, rounded half-up only for display. What the report shows for each clause
+    # and the section (computed once per distinct answer) is float() of the exact value so rounded.
+    section, unit_type, row = case
+    sr = score_rows(section, [(unit_type, row)])
+    for cr in sr.clauses:
+        for exact, seen in ((cr.points[0], cr.shown_points[0]), (cr.deduction[0], cr.shown_deduction[0])):
+            assert seen == (None if exact is None else float(rounded(exact, RULES.decimals))), (cr.clause.id, exact, seen)
+    assert sr.shown[0] == float(rounded(sr.total[0], RULES.decimals))
+
+
+@pytest.mark.parametrize("exact, eligible, expected", [
+    ("89.995", True, 90.0),  # half-up, not to even
+    ("0.125", True, 0.13),
+    ("0.135", True, 0.14),
+    ("-0.005", True, -0.01),  # half away from zero
+    ("59.994999", True, 59.99),
+    ("70", True, 70.0),
+    ("70", False, None),  # not scored: nothing shown
+])
+def test_shown_rounds_half_up_to_two_places(exact, eligible, expected):
+    values = np.array([Decimal(exact)], dtype=object)
+    assert list(shown(values, np.array([eligible]), 2)) == [expected]
