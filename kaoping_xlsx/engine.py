@@ -104,8 +104,8 @@ def rounded(value: Decimal | None, decimals: int = 2) -> Decimal | None:
 
 
 def blank(values: np.ndarray) -> np.ndarray:
-    """Which cells are None, by identity: ``== None`` makes every Decimal ask the numbers ABCs first."""
-    return np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+    """Which cells are blank (None). Not ``== None``: that makes every Decimal ask the numbers ABCs first."""
+    return pd.isna(values)
 
 
 def shown(values: np.ndarray, eligible: np.ndarray, decimals: int) -> np.ndarray:
@@ -139,14 +139,25 @@ def score(rules: Rules, units: Sequence[Unit], inputs: Mapping[str, pd.DataFrame
     """
     units = tuple(units)
     blocked = blocked or {}
+    types = np.array([u.type for u in units], dtype=object)
+    type_masks = {t: types == t for t in dict.fromkeys(types)}
     with decimal.localcontext() as ctx:
         ctx.prec = _PRECISION
         ctx.rounding = decimal.ROUND_HALF_EVEN
         sections = {
-            s.id: _score_section(rules, s, units, inputs.get(s.id), set(blocked.get(s.id, ())))
+            s.id: _score_section(rules, s, units, type_masks, inputs.get(s.id), set(blocked.get(s.id, ())))
             for s in rules.sections
         }
         return _overall(rules, units, sections)
+
+
+def _of_types(type_masks: Mapping[str, np.ndarray], n: int, wanted: Iterable[str]) -> np.ndarray:
+    """Which units are of one of the ``wanted`` types."""
+    out = np.zeros(n, dtype=bool)
+    for t in wanted:
+        if t in type_masks:
+            out |= type_masks[t]
+    return out
 
 
 def _aligned(frame: pd.DataFrame | None, names: list[str], keys: list[str]) -> tuple[dict, np.ndarray]:
@@ -169,17 +180,19 @@ def _aligned(frame: pd.DataFrame | None, names: list[str], keys: list[str]) -> t
     return columns, present
 
 
-def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], frame: pd.DataFrame | None,
-                   blocked: set[str]) -> SectionResult:
+def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], type_masks: Mapping[str, np.ndarray],
+                   frame: pd.DataFrame | None, blocked: set[str]) -> SectionResult:
     n = len(units)
     names = [u.name for u in units]
     types = np.array([u.type for u in units], dtype=object)
-    takes_part = np.array([section.id in u.sections for u in units], dtype=bool)
+    takes_part = np.fromiter((section.id in u.sections for u in units), dtype=bool, count=n)
     columns, present = _aligned(frame, names, [f.key for f in section.fields])
-    usable = takes_part & present & ~np.isin(np.array(names, dtype=object), list(blocked))
+    usable = takes_part & present
+    if blocked:
+        usable &= np.fromiter((name not in blocked for name in names), dtype=bool, count=n)
 
     # Which clauses each unit is scored on: its type's items, less those marked 不适用.
-    applies = {c.id: np.isin(types, list(c.applies_to)) for c in section.clauses}
+    applies = {c.id: _of_types(type_masks, n, c.applies_to) for c in section.clauses}
     marked_na = {c.id: np.zeros(n, bool) for c in section.clauses}
     if section.allow_not_applicable:
         for c in section.clauses:
@@ -202,7 +215,7 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
     earned[complete] = ZERO
     applicable_max = np.full(n, None, dtype=object)
     applicable_max[complete] = ZERO
-    vetoes = [[] for _ in range(n)]
+    vetoes: dict[int, list[str]] = {}
     results = []
     for c in section.clauses:
         rows = np.flatnonzero(complete & applies[c.id] & ~marked_na[c.id])
@@ -234,8 +247,8 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
             earned[rows] = earned[rows] + got
             if not c.is_bonus:
                 applicable_max[rows] = applicable_max[rows] + maxima
-            for i in rows[failed]:
-                vetoes[i].append(f"{c.id} {c.name}")
+            for i in rows[failed].tolist():
+                vetoes.setdefault(i, []).append(f"{c.id} {c.name}")
         results.append(ClauseResult(c, points, deduction, shown_points, shown_deduction, veto, text, marked_na[c.id]))
 
     total = np.full(n, None, dtype=object)
@@ -252,8 +265,7 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], fram
     if section.grades:
         grade[rows] = [section.grade_of(t) for t in total[rows]]
     downgrade = _downgrades(section.downgrades, columns, total, takes_part & present, rules.decimals)
-    failed = np.empty(n, dtype=object)
-    failed[:] = [tuple(v) for v in vetoes]
+    failed = _tuples(n, vetoes)
     display = shown(total, complete, rules.decimals)
     return SectionResult(section, status, tuple(results), earned, applicable_max, total, display,
                          ranks(display, complete), grade, downgrade, failed, columns)
@@ -297,11 +309,25 @@ def _downgrades(triggers: tuple[Trigger, ...], columns: dict, total: np.ndarray,
             words = [t.reason] * len(fired)
         for i, word in zip(fired.tolist(), words):
             reasons.setdefault(i, []).append(word)
+    return _tuples(n, reasons)
+
+
+def _tuples(n: int, sparse: Mapping[int, list[str]]) -> np.ndarray:
+    """One tuple per unit: the listed units' items, () for the rest (most units)."""
     out = np.empty(n, dtype=object)
     out[:] = [()] * n
-    for i, r in reasons.items():
-        out[i] = tuple(r)
+    for i, items in sparse.items():
+        out[i] = tuple(items)
     return out
+
+
+def _joined(n: int, per_section: list[np.ndarray]) -> np.ndarray:
+    """Each unit's tuples from all sections, in section order."""
+    sparse: dict[int, list[str]] = {}
+    for column in per_section:
+        for i in np.flatnonzero(np.fromiter(map(bool, column), dtype=bool, count=n)).tolist():
+            sparse.setdefault(i, []).extend(column[i])
+    return _tuples(n, sparse)
 
 
 def _overall(rules: Rules, units: tuple[Unit, ...], sections: Mapping[str, SectionResult]) -> Result:
@@ -321,9 +347,7 @@ def _overall(rules: Rules, units: tuple[Unit, ...], sections: Mapping[str, Secti
     total = np.full(n, None, dtype=object)
     rows = np.flatnonzero(complete)
     total[rows] = weighted[rows] / weights[rows]
-    downgrade = np.empty(n, dtype=object)
-    downgrade[:] = [sum((sr.downgrade[i] for sr in sections.values()), ()) for i in range(n)]
-    failed = np.empty(n, dtype=object)
-    failed[:] = [sum((sr.failed_vetoes[i] for sr in sections.values()), ()) for i in range(n)]
+    downgrade = _joined(n, [sr.downgrade for sr in sections.values()])
+    failed = _joined(n, [sr.failed_vetoes for sr in sections.values()])
     display = shown(total, complete, rules.decimals)
     return Result(rules, units, dict(sections), total, complete, display, ranks(display, complete), downgrade, failed)
