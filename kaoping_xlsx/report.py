@@ -25,7 +25,7 @@ from xlsxwriter.exceptions import FileCreateError, FileSizeError
 
 from . import formulas as fx
 from .cleantext import clean_text
-from .describe import display_width, wrapped_lines
+from .describe import display_width, display_widths, wrapped_lines, wrapped_lines_of
 from .engine import INCOMPLETE, NOT_ASSESSED, NOT_FOR_TYPE, OK, Result, SectionResult
 from .errors import OutputError
 from .fastsheet import FastWorksheet
@@ -175,37 +175,41 @@ class _Column:
 def _width(values: Sequence[Cell], label: str, lo: float = 6, hi: float = 40) -> float:
     """Fit the widest text (headers wrap, so they count up to 8 CJK characters); numbers need about 9."""
     distinct = set(values)
-    widest = _widest([v for v in distinct if v.__class__ is str])
+    widest = _widest([v for v in distinct if v.__class__ is str], hi - 2)
     if any(v is not None and v.__class__ is not str for v in distinct):
         widest = max(widest, 9)
     return min(hi, max(lo, widest + 2, min(display_width(label), 16) + 2))
 
 
-def _widest(texts: list[str]) -> int:
-    """The largest display width among ``texts``. A text is len() to 2×len() wide, so longest first,
-    stopping once no shorter text can be wider: thousands of distinct explanations, a few measured."""
-    best = 0
-    for text in sorted(texts, key=len, reverse=True):
-        if 2 * len(text) <= best:
-            break
-        best = max(best, display_width(text))
-    return best
+def _widest(texts: list[str], enough: float) -> float:
+    """The largest display width among ``texts``, or at least ``enough`` (past which it makes no
+    difference). A text is len() to 2×len() wide, so only those that could be wider than the
+    longest are measured: of thousands of distinct explanations, a few."""
+    longest = max(map(len, texts), default=0)
+    if longest >= enough:
+        return longest
+    return int(display_widths([t for t in texts if 2 * len(t) > longest]).max(initial=0))
 
 
 def _heights(columns: Sequence[_Column], rows: int) -> np.ndarray:
     """Lines each row needs for its wrapped texts: viewers do not all grow rows by themselves."""
     lines = np.ones(rows, dtype=np.int64)
     for col in columns:
-        format_codes, formats = pd.factorize(np.fromiter(col.formats, dtype=object, count=rows))
-        wraps = np.array([bool(getattr(f, "text_wrap", 0)) for f in formats] + [False])[format_codes]
-        if not wraps.any():
+        formats = set(col.formats)
+        wrapping = {f for f in formats if getattr(f, "text_wrap", 0)}
+        if not wrapping:
             continue
-        # A text without a line break at most half as long as the column is wide takes one line.
-        fits = max(col.width - 1.5, 1) / 2
+        fits = max(col.width - 1.5, 1) / 2  # a text at most this long, without a line break, takes one line
+        long = [v for v in set(col.values) if v.__class__ is str and (len(v) > fits or "\n" in v)]
+        tall = {v: k for v, k in zip(long, wrapped_lines_of(long, col.width).tolist()) if k > 1}
+        if not tall:
+            continue
         codes, values = pd.factorize(np.fromiter(col.values, dtype=object, count=rows))
-        needed = np.array([wrapped_lines(v, col.width) if v.__class__ is str and (len(v) > fits or "\n" in v) else 1
-                           for v in values] + [1])[codes]
-        np.maximum(lines, np.where(wraps, needed, 1), out=lines)
+        needed = np.array([tall.get(v, 1) if v.__class__ is str else 1 for v in values] + [1])[codes]
+        if len(wrapping) < len(formats):
+            format_codes, distinct = pd.factorize(np.fromiter(col.formats, dtype=object, count=rows))
+            needed[~np.array([f in wrapping for f in distinct])[format_codes]] = 1
+        np.maximum(lines, needed, out=lines)
     return lines
 
 
