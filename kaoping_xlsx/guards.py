@@ -10,6 +10,7 @@ lie) and searched for DTDs, and each worksheet's XML is scanned once with byte r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import posixpath
@@ -96,6 +97,16 @@ _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)<")
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _STATES = ("visible", "hidden", "veryHidden")
+# What Excel, WPS, openpyxl and xlsxwriter write, where calamine (which reads xl/workbook.xml and its rels
+# by fixed names, r:id by its literal prefix, and targets without unescaping) surely finds the same parts.
+_WORKBOOK = "xl/workbook.xml"
+_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+_PLAIN_TARGET = re.compile(r"(?:/xl/)?worksheets/[A-Za-z0-9_-]+\.xml")
+_PLAIN_SHEET_ATTRS = {"name", "sheetId", "state", f"{{{_REL_NS}}}id"}
+# What zipfile or a parser says about a damaged file (ParseError is a SyntaxError; offsets past the end
+# give OSError): refused as corrupt in one line, never a traceback.
+_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError, KeyError, OSError,
+           NotImplementedError, DefusedXmlException, SyntaxError)
 
 
 class Refused(Exception):
@@ -126,19 +137,62 @@ def inspect(path: Path, name: str, data: bytes | None = None) -> FileFacts:
     """Check one returned file and collect its sheet facts; raise :class:`Refused` if it must not be read.
 
     ``data``: the file's bytes when the caller has already read them (no second read from disk)."""
-    guard = _Guard(name)
-    try:
-        handle = io.BytesIO(data) if data is not None else path.open("rb")
-    except OSError as exc:
-        raise guard.refusal(Code.FILE_UNREADABLE, f"无法打开（{exc.strerror or type(exc).__name__}）。") from None
-    try:
-        with handle:
-            return guard.run(handle)
-    except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError, KeyError, OSError,
-            NotImplementedError, DefusedXmlException, SyntaxError):
-        # Whatever a damaged file makes zipfile or a parser say (ParseError is a SyntaxError; offsets
-        # past the end give OSError): one line, never a traceback.
-        raise guard.refusal(Code.FILE_CORRUPT, "已损坏或不完整（可能在下载或复制时被截断），无法读取；请重新保存后报送。") from None
+    with Inspection(path, name, data) as inspection:
+        return inspection.facts()
+
+
+class Inspection:
+    """One file checked in two steps, so that a reader may parse each sheet as soon as it has passed.
+
+    Creating it checks the file as a whole (format, zip directory, bombs) and scans every part that is not
+    a worksheet: all that a reader reads on opening the workbook. :meth:`sheet` then scans worksheets, each
+    once and in workbook order (the file's cell budget adds them up in that order), and :meth:`facts` gives
+    what :func:`inspect` gives. Each step raises :class:`Refused` when the file must not be read.
+    """
+
+    def __init__(self, path: Path, name: str, data: bytes | None = None):
+        self._guard = _Guard(name)
+        try:
+            self._handle: BinaryIO = io.BytesIO(data) if data is not None else path.open("rb")
+        except OSError as exc:
+            raise self._guard.refusal(Code.FILE_UNREADABLE, f"无法打开（{exc.strerror or type(exc).__name__}）。") from None
+        try:
+            with self._refusing():
+                self._package = self._guard.run(self._handle)
+        except BaseException:
+            self._handle.close()
+            raise
+        self.sheet_names = [sheet_name for sheet_name, _, _ in self._package.sheets]  # in workbook order
+        # Whether a sheet may be parsed as soon as it has passed: only where a reader surely finds each sheet
+        # in the part scanned for it. Otherwise a reader must wait until every sheet has passed.
+        self.sheetwise = self._package.sheetwise
+
+    def sheet(self, name: str) -> SheetFacts:
+        """The facts of one sheet, scanning it (and, first, any sheet before it) unless done already."""
+        if name not in self.sheet_names:
+            raise KeyError(name)
+        with self._refusing():
+            return self._package.sheet(name)
+
+    def facts(self) -> FileFacts:
+        """Every sheet scanned: the file may be read."""
+        return FileFacts(sheets={name: self.sheet(name) for name in self.sheet_names})
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> Inspection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _refusing(self) -> Iterator[None]:
+        try:
+            yield
+        except _DAMAGE:
+            raise self._guard.refusal(Code.FILE_CORRUPT, "已损坏或不完整（可能在下载或复制时被截断），无法读取；请重新保存后报送。") from None
 
 
 class _Guard:
@@ -153,7 +207,7 @@ class _Guard:
 
     # --- format by content -------------------------------------------------------------------------
 
-    def run(self, handle: BinaryIO) -> FileFacts:
+    def run(self, handle: BinaryIO) -> _Package:
         head = handle.read(4096)
         if not head:
             raise self.refusal(Code.FILE_EMPTY, "是空文件（0字节），请重新保存后报送。")
@@ -167,7 +221,7 @@ class _Guard:
             infos = archive.infolist()
             self._check_package(infos)
             self._check_directory(infos)
-            return _Package(self, handle, infos).facts()
+        return _Package(self, handle, infos)  # reads the parts from ``handle`` itself
 
     def _ole_refusal(self, handle: BinaryIO) -> Refused:
         """OLE2 compound files: an encrypted xlsx, a legacy .xls, or a Word .doc."""
@@ -253,37 +307,44 @@ class _Guard:
 
 
 class _Package:
-    """The parts of one xlsx zip: each decompressed by a bounded stream and checked once."""
+    """The parts of one xlsx zip: each decompressed by a bounded stream and checked once. Every part but
+    the worksheets is scanned on creation; worksheets are scanned by :meth:`sheet`."""
 
     def __init__(self, guard: _Guard, handle: BinaryIO, infos: list[zipfile.ZipInfo]):
         self.guard = guard
         self.handle = handle
         self.infos = {info.filename: info for info in infos}
-
-    def facts(self) -> FileFacts:
-        sheets_xml = self._sheet_parts()
-        scanned: dict[str, SheetFacts] = {}
-        budget = MAX_FILE_CELLS
-        for sheet_name, state, part in sheets_xml:
-            facts = _SheetScan(self, part, sheet_name, state).run()
-            budget -= (facts.max_row + 1) * (facts.max_col + 1)
-            if budget < 0:
-                raise self.guard.refusal(
-                    Code.SHEET_TOO_LARGE,
-                    f"各工作表的使用范围合计超过{MAX_FILE_CELLS:,}个单元格，无法安全读取；请删除多余的行列后再报送。",
-                    part, sheet_name)
-            scanned[sheet_name] = facts
-        sheet_parts = {part for _, _, part in sheets_xml}
+        self.sheets, self.sheetwise = self._sheet_parts()
+        sheet_parts = {part for _, _, part in self.sheets}
         for part in sorted(self.infos):
             if part not in sheet_parts:
                 for _ in self.xml_chunks(part):
                     pass
-        return FileFacts(sheets=scanned)
+        self.scanned: dict[str, SheetFacts] = {}
+        self.cells = 0  # used-range cells of the sheets scanned, against MAX_FILE_CELLS
+
+    def sheet(self, name: str) -> SheetFacts:
+        """Scan the sheets up to ``name`` in workbook order that are not scanned yet."""
+        for sheet_name, state, part in self.sheets:
+            if sheet_name not in self.scanned:
+                facts = _SheetScan(self, part, sheet_name, state).run()
+                cells = self.cells + (facts.max_row + 1) * (facts.max_col + 1)
+                if cells > MAX_FILE_CELLS:
+                    raise self.guard.refusal(
+                        Code.SHEET_TOO_LARGE,
+                        f"各工作表的使用范围合计超过{MAX_FILE_CELLS:,}个单元格，无法安全读取；请删除多余的行列后再报送。",
+                        part, sheet_name)
+                self.cells = cells
+                self.scanned[sheet_name] = facts
+            if sheet_name == name:
+                return self.scanned[name]
+        raise KeyError(name)
 
     # --- the workbook's list of sheets ------------------------------------------------------------
 
-    def _sheet_parts(self) -> list[tuple[str, str, str]]:
-        """(sheet name, state, part path) in workbook order, from workbook.xml and its rels."""
+    def _sheet_parts(self) -> tuple[list[tuple[str, str, str]], bool]:
+        """(sheet name, state, part path) in workbook order, from workbook.xml and its rels; and whether
+        they are spelled plainly (see :meth:`_plain`)."""
         for part in ("[Content_Types].xml", "_rels/.rels"):
             if part in self.infos:
                 self.small_xml(part)
@@ -291,10 +352,12 @@ class _Package:
         root = self.small_xml(workbook)
         rels = self._rels(workbook)
         found: list[tuple[str, str, str]] = []
+        elements: list[Element] = []
         seen: set[str] = set()
         for sheet in root.iter():
             if _local(sheet.tag) != "sheet":
                 continue
+            elements.append(sheet)
             name = sheet.get("name") or ""
             rid = sheet.get(f"{{{_REL_NS}}}id") or ""
             state = sheet.get("state") or "visible"
@@ -311,7 +374,25 @@ class _Package:
                 raise self.guard.refusal(Code.FILE_CORRUPT, f"中工作表“{name}”与另一工作表共用内容，可能被篡改，拒绝读取。",
                                          workbook, name)
             found.append((name, state, part))
-        return found
+        return found, self._plain(workbook, elements)
+
+    def _plain(self, workbook: str, sheets: list[Element]) -> bool:
+        """Whether calamine surely finds each sheet in the part found here: the workbook at the fixed name
+        calamine reads, relationship ids unique and unescaped, and each sheet naming only a plain internal
+        target under xl/worksheets/ with one r:id. Anything else may resolve differently in calamine."""
+        if workbook != _WORKBOOK or _WORKBOOK_RELS not in self.infos:
+            return False
+        data = b"".join(self.xml_chunks(_WORKBOOK_RELS))  # small: parsed whole by _rels already
+        rels = [rel for rel in safe_et.fromstring(data, forbid_dtd=True).iter() if _local(rel.tag) == "Relationship"]
+        by_id = {rel.get("Id") or "": rel for rel in rels}
+        if b"&" in data or len(by_id) != len(rels) or "" in by_id:
+            return False
+        for sheet in sheets:
+            rel = by_id.get(sheet.get(f"{{{_REL_NS}}}id") or "")
+            if (rel is None or set(sheet.keys()) - _PLAIN_SHEET_ATTRS or rel.get("TargetMode") is not None
+                    or not _PLAIN_TARGET.fullmatch(rel.get("Target") or "")):
+                return False
+        return True
 
     def _workbook_part(self) -> str:
         """The main part named by the package rels (usually xl/workbook.xml)."""

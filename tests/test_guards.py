@@ -438,3 +438,118 @@ def test_inspect_uses_bytes_already_read(tmp_path):
     path = sheet_xlsx(tmp_path, b'<row r="1"><c r="A1"><v>1</v></c></row><row r="3"><c r="C3"><v>2</v></c></row>')
     from_disk, from_memory = inspect(path, NAME), inspect(tmp_path / "不存在.xlsx", NAME, path.read_bytes())
     assert from_memory == from_disk and (from_memory.sheets["放管服"].max_row, from_memory.sheets["放管服"].max_col) == (2, 2)
+
+
+# --- sheet by sheet: what a reader parsing each sheet as soon as it has passed relies on ------------
+
+def _recording_scans(monkeypatch) -> list[str]:
+    scanned: list[str] = []
+    run = guards._SheetScan.run
+
+    def recorded(self):
+        facts = run(self)
+        scanned.append(self.name)
+        return facts
+
+    monkeypatch.setattr(guards._SheetScan, "run", recorded)
+    return scanned
+
+
+def test_inspection_scans_the_other_parts_first_then_each_sheet_once_in_workbook_order(tmp_path, monkeypatch):
+    scanned = _recording_scans(monkeypatch)
+    sheet = worksheet(b'<row r="2"><c r="B2" t="e"><v>#N/A</v></c></row>')
+    path = write_zip(tmp_path / "f.xlsx", parts({"甲": sheet, "乙": sheet, "丙": sheet}))
+    with guards.Inspection(path, NAME) as inspection:
+        assert inspection.sheet_names == ["甲", "乙", "丙"] and inspection.sheetwise
+        assert scanned == []
+        assert inspection.sheet("乙").errors == {(1, 1): "#N/A"}
+        assert scanned == ["甲", "乙"]  # the file's cell budget adds sheets up in workbook order
+        inspection.sheet("甲")
+        facts = inspection.facts()
+        assert scanned == ["甲", "乙", "丙"]
+    scanned.clear()
+    assert facts == inspect(path, NAME) and list(facts.sheets) == ["甲", "乙", "丙"]
+
+
+def test_inspection_refuses_far_apart_cells_only_when_that_sheet_is_scanned(tmp_path):
+    far = worksheet(b'<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>2</v></c></row>')
+    path = write_zip(tmp_path / "f.xlsx", parts({"甲": worksheet(b'<row r="1"><c r="A1"><v>1</v></c></row>'),
+                                                "乙": far}))
+    with guards.Inspection(path, NAME) as inspection:
+        assert inspection.sheet("甲").max_row == 0
+        with pytest.raises(Refused) as caught:
+            inspection.sheet("乙")
+    assert caught.value.problem == refused(path).problem
+    assert caught.value.problem.code is Code.SHEET_TOO_LARGE and caught.value.problem.sheet == "乙"
+
+
+def test_inspection_refuses_a_bad_part_before_any_sheet(tmp_path, monkeypatch):
+    """The parts a reader reads on opening the workbook are checked first: a file bad in both ways is
+    refused for the part (before this reordering, for the sheet)."""
+    scanned = _recording_scans(monkeypatch)
+    members = parts({"放管服": worksheet(b'<row r="1048576"><c r="XFD1048576"><v>2</v></c></row>')})
+    members["xl/styles.xml"] = XML_HEAD + b'<!DOCTYPE x [<!ENTITY e "e">]><styleSheet/>'
+    problem = refused(write_zip(tmp_path / "f.xlsx", members)).problem
+    assert problem.code is Code.FILE_UNSAFE_XML and "xl/styles.xml" in problem.message and scanned == []
+
+
+def test_inspection_cell_budget_is_the_same_whatever_sheet_is_asked_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(guards, "MAX_FILE_CELLS", 150)
+    sheet = worksheet(b'<row r="10"><c r="J10"><v>1</v></c></row>')
+    path = write_zip(tmp_path / "f.xlsx", parts({"甲": sheet, "乙": sheet, "丙": sheet}))
+    with guards.Inspection(path, NAME) as inspection:
+        with pytest.raises(Refused) as caught:
+            inspection.sheet("丙")
+    assert caught.value.problem == refused(path).problem and caught.value.problem.sheet == "乙"
+
+
+def test_inspection_closes_the_file_it_opened(tmp_path):
+    path = sheet_xlsx(tmp_path, b'<row r="1"><c r="A1"><v>1</v></c></row>')
+    with guards.Inspection(path, NAME) as inspection:
+        handle = inspection._handle
+    assert handle.closed
+    with guards.Inspection(path, NAME) as inspection, pytest.raises(KeyError):
+        inspection.sheet("没有这张表")
+
+
+def _rels_of(members: dict[str, bytes]) -> bytes:
+    return members["xl/_rels/workbook.xml.rels"]
+
+
+def _elsewhere(members: dict[str, bytes]) -> None:
+    """The package rels name another workbook part than the xl/workbook.xml calamine reads."""
+    members["xl/main.xml"] = members.pop("xl/workbook.xml")
+    members["xl/_rels/main.xml.rels"] = members.pop("xl/_rels/workbook.xml.rels")
+    members["_rels/.rels"] = members["_rels/.rels"].replace(b'Target="xl/workbook.xml"', b'Target="xl/main.xml"')
+
+
+UNUSUAL_SPELLINGS = {
+    "explicit internal target": lambda m: m.update({"xl/_rels/workbook.xml.rels": _rels_of(m).replace(
+        b'Target="worksheets/sheet1.xml"', b'Target="worksheets/sheet1.xml" TargetMode="Internal"')}),
+    "escaped target": lambda m: m.update({"xl/_rels/workbook.xml.rels": _rels_of(m).replace(
+        b"worksheets/sheet1.xml", b"worksheets/sheet&#49;.xml")}),
+    "repeated relationship id": lambda m: m.update({"xl/_rels/workbook.xml.rels": _rels_of(m).replace(
+        b"<Relationship ", b'<Relationship Id="rId1" Type="x" Target="styles.xml"/><Relationship ', 1)}),
+    "target through ..": lambda m: m.update({"xl/_rels/workbook.xml.rels": _rels_of(m).replace(
+        b"worksheets/sheet1.xml", b"worksheets/../worksheets/sheet1.xml")}),
+    "other sheet attribute": lambda m: m.update({"xl/workbook.xml": m["xl/workbook.xml"].replace(
+        b'sheetId="1"', b'sheetId="1" xmlns:x="urn:x" x:uid="1"')}),
+    "workbook elsewhere": _elsewhere,
+}
+
+
+@pytest.mark.parametrize("change", UNUSUAL_SPELLINGS.values(), ids=UNUSUAL_SPELLINGS.keys())
+def test_only_plainly_spelled_packages_may_be_parsed_sheet_by_sheet(tmp_path, change):
+    """calamine reads xl/workbook.xml and its rels by fixed names, r:id by its literal prefix, and targets
+    unescaped and unresolved: where the spelling leaves room for it to find other parts than the guards
+    did, a reader must wait until every sheet has passed. The facts are the same either way."""
+    sheet = worksheet(b'<row r="3"><c r="C3"><v>1</v></c></row>')
+    plain = write_zip(tmp_path / "plain.xlsx", parts({"放管服": sheet}))
+    members = parts({"放管服": sheet})
+    change(members)
+    unusual = write_zip(tmp_path / "unusual.xlsx", members)
+    with guards.Inspection(plain, NAME) as inspection:
+        assert inspection.sheetwise
+    with guards.Inspection(unusual, NAME) as inspection:
+        assert not inspection.sheetwise
+        assert inspection.facts() == inspect(plain, NAME)
