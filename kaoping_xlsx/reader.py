@@ -1,9 +1,10 @@
 """Read returned templates: find sheets and columns by key, normalise every cell, merge files, report.
 
 Every file is checked by :mod:`kaoping_xlsx.guards` before anything opens it, then read once with
-python-calamine. Sheets are found by name, columns by the hidden key row (so moved, hidden or renamed
-columns still read), unit rows by the template's unit list (the meta sheet). Cells are normalised a
-whole column at a time (:mod:`kaoping_xlsx.normalize`); problem records are built only for bad cells.
+python-calamine, which parses each sheet on a worker thread as soon as the guards have passed it.
+Sheets are found by name, columns by the hidden key row (so moved, hidden or renamed columns still
+read), unit rows by the template's unit list (the meta sheet). Cells are normalised a whole column at a
+time (:mod:`kaoping_xlsx.normalize`); problem records are built only for bad cells.
 
 Nothing about content raises: every fault is a :class:`Problem`, collected in one pass, and every unit
 row read is either used or named in a problem. Only when no file at all can be used does
@@ -12,9 +13,11 @@ row read is either used or named in a problem. Only when no file at all can be u
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,44 +174,88 @@ class _Reader:
             return
         digest = hashlib.sha256(data).hexdigest()
         try:
-            facts = guards.inspect(source.path, source.name, data)
+            inspection = guards.Inspection(source.path, source.name, data)
         except guards.Refused as refused:
-            self.problems.append(refused.problem)
-            self.files.append(InputFile(source.path, source.name, digest, (), False))
+            self._refused(source, digest, refused)
             return
+        with inspection:
+            calamine = _Calamine(data, inspection, [s.sheet for s in self.rules.sections])
+            try:
+                self._read_book(source, digest, inspection, calamine)
+            finally:
+                calamine.close()
+
+    def _read_book(self, source: _Source, digest: str, inspection: guards.Inspection, calamine: _Calamine) -> None:
+        """The guards scan sheet after sheet while calamine parses those passed; the guards' word comes
+        first, then calamine's, as when the whole file was checked before calamine opened it."""
         try:
-            book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            present = set(book.sheet_names)
-            wanted = [META_SHEET] + [s.sheet for s in self.rules.sections]
-            cells = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                     for name in wanted if name in present}
-            # A copied section sheet keeps the hidden key row; its first rows are enough to tell.
-            heads = {name: book.get_sheet_by_name(name).to_python(nrows=HEADER_ROWS + 3)
-                     for name in book.sheet_names if name not in wanted and name != GUIDE_SHEET}
-        except PasswordError:
-            self._refuse(source, digest, Code.FILE_ENCRYPTED, "已加密（设置了打开密码），请取消密码后重新报送")
+            for name in inspection.sheet_names:
+                inspection.sheet(name)
+                calamine.passed(name)
+            calamine.passed_all()
+            facts = inspection.facts()
+        except guards.Refused as refused:
+            self._refused(source, digest, refused)
             return
-        except (KeyboardInterrupt, SystemExit, GeneratorExit):
-            raise
-        except BaseException as exc:  # noqa: BLE001 - the native parser's faults vary; its Rust panics
-            # (a large negative number in a date-formatted cell) arrive as pyo3's PanicException, a BaseException
-            if type(exc).__name__ == "PanicException":
-                self._refuse(source, digest, Code.FILE_CORRUPT,
-                             "中有无法读取的单元格（多为设置了日期或时间格式的单元格填了超出范围的数，如很大的负数）；"
-                             "请检查日期格式的单元格，改正后用 Excel 或 WPS 另存为 .xlsx 再报送")
-            else:
-                self._refuse(source, digest, Code.FILE_CORRUPT,
-                             f"已损坏或格式异常，无法读取（{type(exc).__name__}）；请用 Excel 或 WPS 打开后另存为 .xlsx 再报送")
+        # Sheets are read while calamine may still fail on a later one: the file is then refused as if
+        # nothing of it had been read.
+        undo = self._savepoint()
+        try:
+            sheets = self._read_parsed(calamine, facts, source, digest)
+            calamine.finish()
+        except _Unparsable as failed:
+            undo()
+            self._unparsable(source, digest, failed.error)
             return
-        meta = self._meta(cells.get(META_SHEET), source, digest)
-        if meta is None:
+        if sheets is None:
             return
-        self._copies(heads, source.name)
-        sheets = [self._read_sheet(cells[section.sheet], facts, source.name, section, meta)
-                  for section in self.rules.sections if self._has_sheet(cells, source.name, section, meta)]
         self.sheets.extend(sheets)
         supplied = tuple(s.section.id for s in sheets if s.readable and s.supplied)
         self.files.append(InputFile(source.path, source.name, digest, supplied, True))
+
+    def _read_parsed(self, calamine: _Calamine, facts: guards.FileFacts, source: _Source,
+                     digest: str) -> list[_Sheet] | None:
+        """The meta sheet, copies of section sheets, then each section sheet once calamine has it;
+        None when the file is not a template of these rules (and refused)."""
+        meta = self._meta(calamine.meta(), source, digest)
+        if meta is None:
+            return None
+        self._copies(calamine.heads(), source.name)
+        present = calamine.sheet_names()
+        return [self._read_sheet(calamine.rows(section.sheet), facts, source.name, section, meta)
+                for section in self.rules.sections if self._has_sheet(present, source.name, section, meta)]
+
+    def _savepoint(self) -> Callable[[], None]:
+        """An undo for all that reading one file adds to the reader (calamine may fail on a sheet after
+        earlier sheets of the file were read)."""
+        problems, files, rows_read = len(self.problems), len(self.files), self.rows_read
+        units, unit_source, unreadable = dict(self.units), dict(self.unit_source), set(self.unreadable)
+        blocked = {sid: set(names) for sid, names in self.blocked.items()}
+
+        def undo() -> None:
+            del self.problems[problems:]
+            del self.files[files:]
+            self.units, self.unit_source, self.unreadable, self.blocked = units, unit_source, unreadable, blocked
+            self.rows_read = rows_read
+
+        return undo
+
+    def _refused(self, source: _Source, digest: str, refused: guards.Refused) -> None:
+        self.problems.append(refused.problem)
+        self.files.append(InputFile(source.path, source.name, digest, (), False))
+
+    def _unparsable(self, source: _Source, digest: str, error: BaseException) -> None:
+        """calamine could not read the file (the guards had passed it)."""
+        if isinstance(error, PasswordError):
+            self._refuse(source, digest, Code.FILE_ENCRYPTED, "已加密（设置了打开密码），请取消密码后重新报送")
+        elif type(error).__name__ == "PanicException":
+            # a Rust panic (a large negative number in a date-formatted cell) arrives as pyo3's PanicException
+            self._refuse(source, digest, Code.FILE_CORRUPT,
+                         "中有无法读取的单元格（多为设置了日期或时间格式的单元格填了超出范围的数，如很大的负数）；"
+                         "请检查日期格式的单元格，改正后用 Excel 或 WPS 另存为 .xlsx 再报送")
+        else:
+            self._refuse(source, digest, Code.FILE_CORRUPT,
+                         f"已损坏或格式异常，无法读取（{type(error).__name__}）；请用 Excel 或 WPS 打开后另存为 .xlsx 再报送")
 
     def _refuse(self, source: _Source, digest: str, code: Code, words: str) -> None:
         self.problems.append(Problem(file=source.name, code=code, message=f"文件 {source.name} {words}"))
@@ -262,9 +309,9 @@ class _Reader:
                 message=f"工作表“{name}”是复制出来的填报表，不会读取；只读取{original}工作表，"
                         "如数据填在了此表，请改填到原表并删除此表"))
 
-    def _has_sheet(self, cells: Mapping[str, list], file: str, section: Section, meta: Meta) -> bool:
+    def _has_sheet(self, present: Collection[str], file: str, section: Section, meta: Meta) -> bool:
         """Whether the section's sheet is there; its absence matters only if some unit takes part."""
-        if section.sheet in cells:
+        if section.sheet in present:
             return True
         if not any(section.id in u.sections for u in meta.units):
             return False
@@ -688,6 +735,142 @@ class _Reader:
                     row, col, units.get(p.unit, len(units)), p.code.value, p.unit, p.message)
 
         return key
+
+
+class _Unparsable(Exception):
+    """calamine failed on the file; ``error`` is what it raised (PanicException is a BaseException)."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(repr(error))
+        self.error = error
+
+
+@contextlib.contextmanager
+def _from_calamine() -> Iterator[None]:
+    """Whatever calamine raises, but an interrupt, as :class:`_Unparsable`: its faults vary, and its Rust
+    panics (a large negative number in a date-formatted cell) arrive as pyo3's PanicException, a BaseException."""
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        raise _Unparsable(exc) from exc
+
+
+class _Calamine:
+    """calamine's part in reading one file, on one worker thread: it parses sheet k while the guards scan
+    sheet k+1 (calamine releases the GIL while parsing).
+
+    It opens the workbook once the guards have scanned every part but the worksheets, and parses a sheet
+    once they have passed it; if the package is not plainly spelled (``Inspection.sheetwise``) or calamine
+    lists other sheets than the guards, only once every sheet has passed. Section sheets are parsed whole,
+    other sheets (copies, say) by their head rows, the meta sheet by :meth:`meta`. The first error is raised,
+    as :class:`_Unparsable`, by any call that waits for it or for a later job; no job runs after it.
+    """
+
+    _SKIP = (META_SHEET, GUIDE_SHEET)  # not parsed on the worker
+
+    def __init__(self, data: bytes, inspection: guards.Inspection, sections: Collection[str]):
+        self._data = data
+        self._guarded = inspection.sheet_names
+        self._sheetwise = inspection.sheetwise
+        self._sections = set(sections)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaoping-calamine")
+        self._failed = False  # read and written on the worker thread only
+        self._book: Future | None = None  # (workbook, its sheet names)
+        self._jobs: dict[str, Future] = {}  # sheet name → its rows, in the order handed to the worker
+        if self._sheetwise:
+            self._book = self._pool.submit(self._run, self._open)
+
+    def passed(self, name: str) -> None:
+        """The guards have passed ``name`` and every sheet before it: parse it, if that is safe yet."""
+        names = self._names() if self._sheetwise else None
+        if names == self._guarded:
+            self._parse(name)
+
+    def passed_all(self) -> None:
+        """The guards have passed every sheet: parse all that are still to parse."""
+        if self._book is None:
+            self._book = self._pool.submit(self._run, self._open)
+        for name in self._names() or ():
+            self._parse(name)
+
+    def meta(self) -> list | None:
+        """The meta sheet, parsed here with a workbook of its own (every section needs it first, and it comes
+        last in workbook order); call only when every sheet has passed. None if there is none."""
+        with _from_calamine():
+            book = CalamineWorkbook.from_filelike(io.BytesIO(self._data))
+            if META_SHEET not in book.sheet_names:
+                return None
+            return book.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False)
+
+    def sheet_names(self) -> list[str]:
+        return self._result(self._book)[1]
+
+    def rows(self, name: str) -> list:
+        """A parsed sheet's rows, once it and everything handed to the worker before it are done."""
+        self._result(self._book)
+        for job_name, job in self._jobs.items():
+            rows = self._result(job)
+            if job_name == name:
+                return rows
+        raise KeyError(name)
+
+    def heads(self) -> dict[str, list]:
+        """The head rows of every sheet that is neither a section sheet, the meta sheet nor the guide: a
+        copied section sheet keeps the hidden key row, and its first rows are enough to tell."""
+        return {name: self.rows(name) for name in self.sheet_names()
+                if name not in self._sections and name not in self._SKIP}
+
+    def finish(self) -> None:
+        """Wait for all the worker was handed; raise the first error, if any."""
+        self._result(self._book)
+        for job in self._jobs.values():
+            self._result(job)
+
+    def close(self) -> None:
+        """Drop jobs not started and wait for the one running (a sheet the guards passed): no thread is left."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # --- on the main thread
+
+    def _names(self) -> list[str] | None:
+        """calamine's sheet names; None if it could not open the file (the error is raised later, in order)."""
+        try:
+            return self.sheet_names()
+        except _Unparsable:
+            return None
+
+    def _parse(self, name: str) -> None:
+        if name not in self._SKIP and name not in self._jobs:
+            self._jobs[name] = self._pool.submit(self._run, self._rows, name, name not in self._sections)
+
+    @staticmethod
+    def _result(job: Future | None):
+        assert job is not None, "the workbook is opened before anything is asked of it"
+        with _from_calamine():
+            return job.result()
+
+    # --- on the worker thread
+
+    def _run(self, job: Callable, *args):
+        """Run a job unless an earlier one failed (the file is refused then; calamine is left alone)."""
+        if self._failed:
+            return None
+        try:
+            return job(*args)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def _open(self) -> tuple[CalamineWorkbook, list[str]]:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(self._data))
+        return book, list(book.sheet_names)
+
+    def _rows(self, name: str, head: bool) -> list:
+        book = self._book.result()[0]  # opened, or this job would not run
+        sheet = book.get_sheet_by_name(name)
+        return sheet.to_python(nrows=HEADER_ROWS + 3) if head else sheet.to_python(skip_empty_area=False)
 
 
 def _greater(mask: np.ndarray, left: np.ndarray, right) -> np.ndarray:
