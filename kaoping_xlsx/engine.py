@@ -184,7 +184,6 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], type
                    frame: pd.DataFrame | None, blocked: set[str]) -> SectionResult:
     n = len(units)
     names = [u.name for u in units]
-    types = np.array([u.type for u in units], dtype=object)
     takes_part = np.fromiter((section.id in u.sections for u in units), dtype=bool, count=n)
     columns, present = _aligned(frame, names, [f.key for f in section.fields])
     usable = takes_part & present
@@ -228,7 +227,10 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], type
         text[~applies[c.id]] = NOT_FOR_TYPE
         text[marked_na[c.id] & takes_part] = "不适用"
         if len(rows):
-            maxima = pd.Series(types[rows], dtype=object).map(c.maxima).to_numpy(dtype=object)
+            maxima = np.empty(len(rows), dtype=object)
+            for t, top in c.maxima.items():
+                if t in type_masks:
+                    maxima[type_masks[t][rows]] = top
             inputs = [columns[f.key][rows] for f in c.fields]
             first, inverse = _distinct_rows(inputs + [maxima])
             once = c.score({f.key: values[first] for f, values in zip(c.fields, inputs)}, maxima[first])
@@ -315,7 +317,7 @@ def _downgrades(triggers: tuple[Trigger, ...], columns: dict, total: np.ndarray,
 def _tuples(n: int, sparse: Mapping[int, list[str]]) -> np.ndarray:
     """One tuple per unit: the listed units' items, () for the rest (most units)."""
     out = np.empty(n, dtype=object)
-    out[:] = [()] * n
+    out.fill(())
     for i, items in sparse.items():
         out[i] = tuple(items)
     return out
