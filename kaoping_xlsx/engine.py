@@ -184,6 +184,7 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], type
                    frame: pd.DataFrame | None, blocked: set[str]) -> SectionResult:
     n = len(units)
     names = [u.name for u in units]
+    types = np.array([u.type for u in units], dtype=object)
     takes_part = np.fromiter((section.id in u.sections for u in units), dtype=bool, count=n)
     columns, present = _aligned(frame, names, [f.key for f in section.fields])
     usable = takes_part & present
@@ -232,7 +233,7 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], type
                 if t in type_masks:
                     maxima[type_masks[t][rows]] = top
             inputs = [columns[f.key][rows] for f in c.fields]
-            first, inverse = _distinct_rows(inputs + [maxima])
+            first, inverse = _distinct_rows(inputs + [types[rows]])  # the type sets the maximum
             once = c.score({f.key: values[first] for f, values in zip(c.fields, inputs)}, maxima[first])
             each = np.asarray(once.points, dtype=object)
             got = each[inverse]
