@@ -4,8 +4,9 @@ Readers trust what a file says about itself: calamine aborts the whole process o
 A1 and XFD1048576, openpyxl trusts the declared ``<dimension>``, and no reader limits decompressed size.
 So every file passes here first: its format is judged by content (never by extension), the zip
 directory is checked for bombs, every part is decompressed by our own bounded stream (the directory can
-lie) and searched for DTDs, and each worksheet's XML is scanned once with byte regexes for cheap facts
-(real used range, error and formula cells, merges). Cells are never interpreted here.
+lie) and searched for DTDs, the workbook must be spelled as Excel writes it (else calamine might read
+other sheets than those scanned here), and each worksheet's XML is scanned once with byte regexes for
+cheap facts (real used range, error and formula cells, merges). Cells are never interpreted here.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 from xml.etree.ElementTree import Element
+from xml.parsers import expat
 
 import defusedxml.ElementTree as safe_et
 from defusedxml import DefusedXmlException
@@ -97,16 +99,18 @@ _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)<")
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _STATES = ("visible", "hidden", "veryHidden")
-# What Excel, WPS, openpyxl and xlsxwriter write, where calamine (which reads xl/workbook.xml and its rels
-# by fixed names, r:id by its literal prefix, and targets without unescaping) surely finds the same parts.
+# The only workbook spelling accepted: what Excel, WPS, LibreOffice, openpyxl and xlsxwriter write. There
+# calamine, which reads xl/workbook.xml and its rels by those names whatever the package rels say, takes
+# attributes as spelled and targets without unescaping them, surely finds the sheets the guards scanned.
 _WORKBOOK = "xl/workbook.xml"
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
-_PLAIN_TARGET = re.compile(r"(?:/xl/)?worksheets/[A-Za-z0-9_-]+\.xml")
-_PLAIN_SHEET_ATTRS = {"name", "sheetId", "state", f"{{{_REL_NS}}}id"}
+_PLAIN_TARGET = re.compile(r"(?:/xl/)?(?:worksheets|chartsheets|dialogsheets)/[A-Za-z0-9_-]+\.xml")
+_PLAIN_SHEET_ATTRS = {"name", "sheetId", "state", "r:id"}
+_PLAIN_REL_ATTRS = {"Id", "Type", "Target", "TargetMode"}
 # What zipfile or a parser says about a damaged file (ParseError is a SyntaxError; offsets past the end
 # give OSError): refused as corrupt in one line, never a traceback.
 _DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError, KeyError, OSError,
-           NotImplementedError, DefusedXmlException, SyntaxError)
+           NotImplementedError, DefusedXmlException, SyntaxError, expat.ExpatError)
 
 
 class Refused(Exception):
@@ -163,9 +167,6 @@ class Inspection:
             self._handle.close()
             raise
         self.sheet_names = [sheet_name for sheet_name, _, _ in self._package.sheets]  # in workbook order
-        # Whether a sheet may be parsed as soon as it has passed: only where a reader surely finds each sheet
-        # in the part scanned for it. Otherwise a reader must wait until every sheet has passed.
-        self.sheetwise = self._package.sheetwise
 
     def sheet(self, name: str) -> SheetFacts:
         """The facts of one sheet, scanning it (and, first, any sheet before it) unless done already."""
@@ -314,7 +315,7 @@ class _Package:
         self.guard = guard
         self.handle = handle
         self.infos = {info.filename: info for info in infos}
-        self.sheets, self.sheetwise = self._sheet_parts()
+        self.sheets = self._sheet_parts()
         sheet_parts = {part for _, _, part in self.sheets}
         for part in sorted(self.infos):
             if part not in sheet_parts:
@@ -342,22 +343,24 @@ class _Package:
 
     # --- the workbook's list of sheets ------------------------------------------------------------
 
-    def _sheet_parts(self) -> tuple[list[tuple[str, str, str]], bool]:
-        """(sheet name, state, part path) in workbook order, from workbook.xml and its rels; and whether
-        they are spelled plainly (see :meth:`_plain`)."""
+    def _sheet_parts(self) -> list[tuple[str, str, str]]:
+        """(sheet name, state, part path) in workbook order, from workbook.xml and its rels; refused unless
+        they are plainly spelled (see :meth:`_plain`)."""
         for part in ("[Content_Types].xml", "_rels/.rels"):
             if part in self.infos:
                 self.small_xml(part)
         workbook = self._workbook_part()
-        root = self.small_xml(workbook)
-        rels = self._rels(workbook)
+        data = self.small_data(workbook)
+        root = safe_et.fromstring(data, forbid_dtd=True)
+        if not self._plain(workbook, data):
+            raise self.guard.refusal(Code.FILE_CORRUPT, "的工作簿结构不是Excel/WPS的常规写法（工作表的位置或关系不标准），"
+                                     "无法确认读取的内容是否安全，拒绝读取；请用Excel或WPS打开后另存为.xlsx再报送。")
+        rels = self._rels()
         found: list[tuple[str, str, str]] = []
-        elements: list[Element] = []
         seen: set[str] = set()
         for sheet in root.iter():
             if _local(sheet.tag) != "sheet":
                 continue
-            elements.append(sheet)
             name = sheet.get("name") or ""
             rid = sheet.get(f"{{{_REL_NS}}}id") or ""
             state = sheet.get("state") or "visible"
@@ -374,25 +377,28 @@ class _Package:
                 raise self.guard.refusal(Code.FILE_CORRUPT, f"中工作表“{name}”与另一工作表共用内容，可能被篡改，拒绝读取。",
                                          workbook, name)
             found.append((name, state, part))
-        return found, self._plain(workbook, elements)
+        return found
 
-    def _plain(self, workbook: str, sheets: list[Element]) -> bool:
-        """Whether calamine surely finds each sheet in the part found here: the workbook at the fixed name
-        calamine reads, relationship ids unique and unescaped, and each sheet naming only a plain internal
-        target under xl/worksheets/ with one r:id. Anything else may resolve differently in calamine."""
+    def _plain(self, workbook: str, data: bytes) -> bool:
+        """Whether calamine surely finds each sheet in the part found here (``data``: the workbook's bytes).
+
+        The guards follow the package rels and read attributes by namespace, unescaped; calamine reads
+        xl/workbook.xml and its rels by those names, attributes as spelled (whatever their prefix) and
+        targets as written. Both agree where the workbook is at that name, each <sheet> and <Relationship>
+        has only the attributes Excel writes, spelled as Excel spells them, relationship ids are unique,
+        nothing in the rels is escaped, and each sheet's target is a plain internal part under xl/.
+        """
         if workbook != _WORKBOOK or _WORKBOOK_RELS not in self.infos:
             return False
-        data = b"".join(self.xml_chunks(_WORKBOOK_RELS))  # small: parsed whole by _rels already
-        rels = [rel for rel in safe_et.fromstring(data, forbid_dtd=True).iter() if _local(rel.tag) == "Relationship"]
-        by_id = {rel.get("Id") or "": rel for rel in rels}
-        if b"&" in data or len(by_id) != len(rels) or "" in by_id:
-            return False
-        for sheet in sheets:
-            rel = by_id.get(sheet.get(f"{{{_REL_NS}}}id") or "")
-            if (rel is None or set(sheet.keys()) - _PLAIN_SHEET_ATTRS or rel.get("TargetMode") is not None
-                    or not _PLAIN_TARGET.fullmatch(rel.get("Target") or "")):
-                return False
-        return True
+        rels_data = self.small_data(_WORKBOOK_RELS)
+        rels = _spelled(rels_data, "Relationship")
+        sheets = _spelled(data, "sheet")
+        by_id = {attrs.get("Id", ""): attrs for _, attrs in rels}
+        sheet_rels = [by_id.get(attrs.get("r:id", ""), {}) for _, attrs in sheets]
+        return not (b"&" in rels_data or len(by_id) != len(rels) or "" in by_id
+                    or any(tag != "Relationship" or attrs.keys() - _PLAIN_REL_ATTRS for tag, attrs in rels)
+                    or any(tag != "sheet" or attrs.keys() - _PLAIN_SHEET_ATTRS for tag, attrs in sheets)
+                    or any("TargetMode" in rel or not _PLAIN_TARGET.fullmatch(rel.get("Target", "")) for rel in sheet_rels))
 
     def _workbook_part(self) -> str:
         """The main part named by the package rels (usually xl/workbook.xml)."""
@@ -406,25 +412,21 @@ class _Package:
             return "xl/workbook.xml"
         raise self.guard.refusal(Code.FILE_NOT_XLSX, "中找不到工作簿内容（xl/workbook.xml），不是有效的.xlsx工作簿。")
 
-    def _rels(self, part: str) -> dict[str, str]:
-        """Relationship id → part path for ``part``'s rels file (empty if it has none)."""
-        folder, base = posixpath.split(part)
-        rels_part = posixpath.join(folder, "_rels", base + ".rels")
-        if rels_part not in self.infos:
-            return {}
-        targets = {}
-        for rel in self.small_xml(rels_part):
-            if _local(rel.tag) == "Relationship" and rel.get("TargetMode") != "External":
-                targets[rel.get("Id") or ""] = _resolve(folder, rel.get("Target") or "")
-        return targets
+    def _rels(self) -> dict[str, str]:
+        """Relationship id → part path, from the workbook's rels (which a plain workbook has)."""
+        return {rel.get("Id") or "": _resolve("xl", rel.get("Target") or "") for rel in self.small_xml(_WORKBOOK_RELS)
+                if _local(rel.tag) == "Relationship" and rel.get("TargetMode") != "External"}
 
     def small_xml(self, part: str) -> Element:
         """Parse a small structural part, after the byte checks (no DTD), with defusedxml anyway."""
+        return safe_et.fromstring(self.small_data(part), forbid_dtd=True)
+
+    def small_data(self, part: str) -> bytes:
+        """A small structural part's bytes, after the byte checks (no DTD)."""
         info = self.infos[part]
         if info.file_size > MAX_SMALL_PART:
             raise self.guard.refusal(Code.FILE_TOO_LARGE, f"过大（{_mib(info.file_size)}），疑似异常文件，拒绝读取。", part)
-        data = b"".join(self.xml_chunks(part))
-        return safe_et.fromstring(data, forbid_dtd=True)
+        return b"".join(self.xml_chunks(part))
 
     # --- bounded streaming of one part --------------------------------------------------------------
 
@@ -761,6 +763,21 @@ def _resolve(folder: str, target: str) -> str:
     """A relationship target as a zip part path: absolute (/xl/…) or relative to the source's folder."""
     path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
     return posixpath.normpath(path).lstrip("/")
+
+
+def _spelled(data: bytes, local: str) -> list[tuple[str, dict[str, str]]]:
+    """Each element named ``local`` (with any prefix) as spelled, prefixes kept: its tag and attributes.
+    Only for XML that has passed the DTD check."""
+    found: list[tuple[str, dict[str, str]]] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag.rpartition(":")[2] == local:
+            found.append((tag, attrs))
+
+    parser = expat.ParserCreate()  # no namespace processing: names as written
+    parser.StartElementHandler = start
+    parser.Parse(data, True)
+    return found
 
 
 def _local(tag: str) -> str:

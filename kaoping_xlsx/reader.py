@@ -762,8 +762,10 @@ class _Calamine:
     sheet k+1 (calamine releases the GIL while parsing).
 
     It opens the workbook once the guards have scanned every part but the worksheets, and parses a sheet
-    once they have passed it; if the package is not plainly spelled (``Inspection.sheetwise``) or calamine
-    lists other sheets than the guards, only once every sheet has passed. Section sheets are parsed whole,
+    once they have passed it. The guards refuse any workbook in which calamine could find other parts than
+    they did, but not every difference in names (calamine does not normalize whitespace in attributes): if
+    calamine names the sheets otherwise, the sheet it finds by a name the guards passed may be a later one,
+    so then nothing is parsed until every sheet has passed. Section sheets are parsed whole,
     other sheets (copies, say) by their head rows, the meta sheet by :meth:`meta`. The first error is raised,
     as :class:`_Unparsable`, by any call that waits for it or for a later job; no job runs after it.
     """
@@ -773,25 +775,19 @@ class _Calamine:
     def __init__(self, data: bytes, inspection: guards.Inspection, sections: Collection[str]):
         self._data = data
         self._guarded = inspection.sheet_names
-        self._sheetwise = inspection.sheetwise
         self._sections = set(sections)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaoping-calamine")
         self._failed = False  # read and written on the worker thread only
-        self._book: Future | None = None  # (workbook, its sheet names)
+        self._book: Future = self._pool.submit(self._run, self._open)  # (workbook, its sheet names)
         self._jobs: dict[str, Future] = {}  # sheet name → its rows, in the order handed to the worker
-        if self._sheetwise:
-            self._book = self._pool.submit(self._run, self._open)
 
     def passed(self, name: str) -> None:
         """The guards have passed ``name`` and every sheet before it: parse it, if that is safe yet."""
-        names = self._names() if self._sheetwise else None
-        if names == self._guarded:
+        if self._names() == self._guarded:
             self._parse(name)
 
     def passed_all(self) -> None:
         """The guards have passed every sheet: parse all that are still to parse."""
-        if self._book is None:
-            self._book = self._pool.submit(self._run, self._open)
         for name in self._names() or ():
             self._parse(name)
 
@@ -846,8 +842,7 @@ class _Calamine:
             self._jobs[name] = self._pool.submit(self._run, self._rows, name, name not in self._sections)
 
     @staticmethod
-    def _result(job: Future | None):
-        assert job is not None, "the workbook is opened before anything is asked of it"
+    def _result(job: Future):
         with _from_calamine():
             return job.result()
 

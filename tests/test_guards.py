@@ -6,8 +6,10 @@ from __future__ import annotations
 import tracemalloc
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 import openpyxl
+import openpyxl.chart
 import openpyxl.xml
 import pytest
 import xlsxwriter
@@ -18,7 +20,8 @@ from kaoping_xlsx import guards
 from kaoping_xlsx.guards import FileFacts, Refused, inspect
 from kaoping_xlsx.problems import Code
 
-from hostile import XML_HEAD, ole_file, parts, patch_declared_size, worksheet, write_zip
+from hostile import MAIN_NS, XML_HEAD, ole_file, parts, patch_declared_size, worksheet, write_zip
+from office import convert, needs_office
 
 NAME = "回收表格/放管服办.xlsx"
 
@@ -460,7 +463,7 @@ def test_inspection_scans_the_other_parts_first_then_each_sheet_once_in_workbook
     sheet = worksheet(b'<row r="2"><c r="B2" t="e"><v>#N/A</v></c></row>')
     path = write_zip(tmp_path / "f.xlsx", parts({"甲": sheet, "乙": sheet, "丙": sheet}))
     with guards.Inspection(path, NAME) as inspection:
-        assert inspection.sheet_names == ["甲", "乙", "丙"] and inspection.sheetwise
+        assert inspection.sheet_names == ["甲", "乙", "丙"]
         assert scanned == []
         assert inspection.sheet("乙").errors == {(1, 1): "#N/A"}
         assert scanned == ["甲", "乙"]  # the file's cell budget adds sheets up in workbook order
@@ -516,6 +519,14 @@ def _rels_of(members: dict[str, bytes]) -> bytes:
     return members["xl/_rels/workbook.xml.rels"]
 
 
+def _in_rels(old: bytes, new: bytes) -> Callable[[dict[str, bytes]], None]:
+    return lambda m: m.update({"xl/_rels/workbook.xml.rels": _rels_of(m).replace(old, new, 1)})
+
+
+def _in_workbook(old: bytes, new: bytes) -> Callable[[dict[str, bytes]], None]:
+    return lambda m: m.update({"xl/workbook.xml": m["xl/workbook.xml"].replace(old, new, 1)})
+
+
 def _elsewhere(members: dict[str, bytes]) -> None:
     """The package rels name another workbook part than the xl/workbook.xml calamine reads."""
     members["xl/main.xml"] = members.pop("xl/workbook.xml")
@@ -523,33 +534,71 @@ def _elsewhere(members: dict[str, bytes]) -> None:
     members["_rels/.rels"] = members["_rels/.rels"].replace(b'Target="xl/workbook.xml"', b'Target="xl/main.xml"')
 
 
-UNUSUAL_SPELLINGS = {
-    "explicit internal target": lambda m: m.update({"xl/_rels/workbook.xml.rels": _rels_of(m).replace(
-        b'Target="worksheets/sheet1.xml"', b'Target="worksheets/sheet1.xml" TargetMode="Internal"')}),
-    "escaped target": lambda m: m.update({"xl/_rels/workbook.xml.rels": _rels_of(m).replace(
-        b"worksheets/sheet1.xml", b"worksheets/sheet&#49;.xml")}),
-    "repeated relationship id": lambda m: m.update({"xl/_rels/workbook.xml.rels": _rels_of(m).replace(
-        b"<Relationship ", b'<Relationship Id="rId1" Type="x" Target="styles.xml"/><Relationship ', 1)}),
-    "target through ..": lambda m: m.update({"xl/_rels/workbook.xml.rels": _rels_of(m).replace(
-        b"worksheets/sheet1.xml", b"worksheets/../worksheets/sheet1.xml")}),
-    "other sheet attribute": lambda m: m.update({"xl/workbook.xml": m["xl/workbook.xml"].replace(
-        b'sheetId="1"', b'sheetId="1" xmlns:x="urn:x" x:uid="1"')}),
+def _outside_worksheets(members: dict[str, bytes]) -> None:
+    members["xl/sheet1.xml"] = members.pop("xl/worksheets/sheet1.xml")
+    _in_rels(b"worksheets/sheet1.xml", b"sheet1.xml")(members)
+
+
+OTHER = b'<Relationship Id="rId1" Type="x" Target="worksheets/other.xml" TargetMode="External"/>'
+NOT_PLAIN = ("的工作簿结构不是Excel/WPS的常规写法（工作表的位置或关系不标准），无法确认读取的内容是否安全，拒绝读取；"
+             "请用Excel或WPS打开后另存为.xlsx再报送。")
+NOT_PLAIN_SPELLINGS = {
     "workbook elsewhere": _elsewhere,
+    "repeated id, one external": _in_rels(b"</Relationships>", OTHER + b"</Relationships>"),
+    "repeated id": _in_rels(b"<Relationship ", b'<Relationship Id="rId1" Type="x" Target="styles.xml"/><Relationship '),
+    "escaped target": _in_rels(b"worksheets/sheet1.xml", b"worksheets/sheet&#49;.xml"),
+    "target outside xl/worksheets/": _outside_worksheets,
+    "target through ..": _in_rels(b"worksheets/sheet1.xml", b"worksheets/../worksheets/sheet1.xml"),
+    "target from the package root": _in_rels(b"worksheets/sheet1.xml", b"xl/worksheets/sheet1.xml"),
+    "explicit internal target": _in_rels(b'Target="worksheets/sheet1.xml"',
+                                         b'Target="worksheets/sheet1.xml" TargetMode="Internal"'),
+    "prefixed relationship attribute": _in_rels(b'Id="rId1"', b'Id="rId1" xmlns:x="urn:x" x:Id="rId9"'),
+    "renamed r: prefix": lambda m: m.update({"xl/workbook.xml": m["xl/workbook.xml"].replace(
+        b"xmlns:r=", b"xmlns:rel=").replace(b"r:id=", b"rel:id=")}),
+    "two id attributes": _in_workbook(b'r:id="rId1"', b'r:id="rId1" xmlns:x="urn:x" x:id="rId9"'),
+    "other sheet attribute": _in_workbook(b'sheetId="1"', b'sheetId="1" xmlns:x="urn:x" x:uid="1"'),
+    "prefixed sheet element": lambda m: m.update({"xl/workbook.xml": m["xl/workbook.xml"].replace(
+        b"<sheet ", b"<x:sheet ").replace(b"<workbook ", b'<workbook xmlns:x="%s" ' % MAIN_NS.encode())}),
 }
 
 
-@pytest.mark.parametrize("change", UNUSUAL_SPELLINGS.values(), ids=UNUSUAL_SPELLINGS.keys())
-def test_only_plainly_spelled_packages_may_be_parsed_sheet_by_sheet(tmp_path, change):
-    """calamine reads xl/workbook.xml and its rels by fixed names, r:id by its literal prefix, and targets
-    unescaped and unresolved: where the spelling leaves room for it to find other parts than the guards
-    did, a reader must wait until every sheet has passed. The facts are the same either way."""
-    sheet = worksheet(b'<row r="3"><c r="C3"><v>1</v></c></row>')
-    plain = write_zip(tmp_path / "plain.xlsx", parts({"放管服": sheet}))
-    members = parts({"放管服": sheet})
+@pytest.mark.parametrize("change", NOT_PLAIN_SPELLINGS.values(), ids=NOT_PLAIN_SPELLINGS.keys())
+def test_a_workbook_calamine_might_read_otherwise_is_refused(tmp_path, change):
+    """calamine reads xl/workbook.xml and its rels by those names whatever the package rels say,
+    attributes as spelled (any prefix) and targets without unescaping or resolving them: where the
+    spelling leaves room for it to find other parts than the guards did, the file is refused."""
+    members = parts({"放管服": worksheet(b'<row r="3"><c r="C3"><v>1</v></c></row>')})
     change(members)
-    unusual = write_zip(tmp_path / "unusual.xlsx", members)
-    with guards.Inspection(plain, NAME) as inspection:
-        assert inspection.sheetwise
-    with guards.Inspection(unusual, NAME) as inspection:
-        assert not inspection.sheetwise
-        assert inspection.facts() == inspect(plain, NAME)
+    problem = refused(write_zip(tmp_path / "f.xlsx", members)).problem
+    assert (problem.code, problem.message) == (Code.FILE_CORRUPT, f"文件“{NAME}”{NOT_PLAIN}")
+
+
+def test_what_excel_and_others_write_is_plain(tmp_path):
+    """An absolute target (openpyxl), a chartsheet, rels holding styles, strings and theme entries."""
+    members = parts({"放管服": worksheet(b'<row r="3"><c r="C3"><v>1</v></c></row>')})
+    _in_rels(b'Target="worksheets/sheet1.xml"', b'Target="/xl/worksheets/sheet1.xml"')(members)
+    assert inspect(write_zip(tmp_path / "absolute.xlsx", members), NAME).sheets["放管服"].max_row == 2
+    book = openpyxl.Workbook()
+    book.active.title = "放管服"
+    book.active.append([1, 2])
+    chart = openpyxl.chart.BarChart()
+    chart.add_data(openpyxl.chart.Reference(book.active, min_col=1, max_col=2, min_row=1))
+    book.create_chartsheet("图表").add_chart(chart)
+    book.save(tmp_path / "chart.xlsx")
+    with zipfile.ZipFile(tmp_path / "chart.xlsx") as archive:
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    assert b'Target="/xl/chartsheets/sheet1.xml"' in rels and b"/styles" in rels and b"/theme" in rels
+    assert list(inspect(tmp_path / "chart.xlsx", NAME).sheets) == ["放管服", "图表"]
+
+
+@needs_office
+@pytest.mark.libreoffice
+def test_a_workbook_saved_by_libreoffice_is_plain(tmp_path):
+    book = xlsxwriter.Workbook(tmp_path / "原.xlsx")
+    book.add_worksheet("放管服").write_string("C3", "单位")
+    book.add_worksheet("隐藏").hide()
+    book.close()
+    [saved] = convert(tmp_path / "原.xlsx", "xlsx:Calc MS Excel 2007 XML", tmp_path / "另存")
+    facts = inspect(saved, NAME).sheets
+    assert list(facts) == ["放管服", "隐藏"] and facts["隐藏"].state == "hidden"
+    assert (facts["放管服"].max_row, facts["放管服"].max_col) == (2, 2)

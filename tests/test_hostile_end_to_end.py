@@ -136,6 +136,23 @@ def raw_control_byte(path: Path) -> Path:
     return rewrite(path, lambda n, b: b.replace("MARK".encode(), b"\x1f"))
 
 
+def divergent_workbook(path: Path) -> Path:
+    """The package rels name a copy of the workbook; xl/workbook.xml, which calamine reads whatever they
+    say, has its first sheet in a part listed nowhere else (harmless here: in an attack, far-apart cells)."""
+    good(path.parent, path.name)
+    with zipfile.ZipFile(path) as archive:
+        workbook, rels = archive.read("xl/workbook.xml"), archive.read("xl/_rels/workbook.xml.rels")
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    rewrite(path, lambda n, b: b.replace(b'Target="xl/workbook.xml"', b'Target="xl/main.xml"') if n == "_rels/.rels"
+            else b.replace(b"worksheets/sheet1.xml", b"worksheets/other.xml") if n == "xl/_rels/workbook.xml.rels"
+            else b)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/main.xml", workbook)
+        archive.writestr("xl/_rels/main.xml.rels", rels)
+        archive.writestr("xl/worksheets/other.xml", sheet)
+    return path
+
+
 # (builder, file name, code, words the line must hold)
 BAD_FILES = [
     (entities, "实体.xlsx", "F06", "DTD"),
@@ -150,6 +167,7 @@ BAD_FILES = [
     (zero_bytes, "空.xlsx", "F03", "0字节"),
     (truncated, "截断.xlsx", "F04", "截断"),
     (raw_control_byte, "控制字符.xlsx", "F04", "控制字符"),
+    (divergent_workbook, "结构异常.xlsx", "F04", "常规写法"),
 ]
 
 

@@ -17,7 +17,7 @@ import pytest
 from python_calamine import CalamineWorkbook, PasswordError
 from workbooks import UNITS, cell_of, edit, make_filled, valid_values
 
-from hostile import write_zip
+from hostile import parts, worksheet, write_zip
 from kaoping_xlsx import guards, reader
 from kaoping_xlsx.layout import META_SHEET
 from kaoping_xlsx.problems import Code
@@ -205,20 +205,68 @@ def test_calamine_errors_read_as_before_wherever_they_arise(tmp_path, monkeypatc
     assert not calamine_threads()
 
 
-def test_an_unusually_spelled_package_is_parsed_only_after_every_sheet_passed(tmp_path, events):
-    """Where calamine might find other parts than the guards (here: an explicit TargetMode), it waits."""
-    plain = make_filled(tmp_path / "plain.xlsx", RULES)
-    unusual = rewrite(make_filled(tmp_path / "unusual.xlsx", RULES),
-                      lambda name, data: data.replace(b'Target="/xl/worksheets/',
-                                                      b'TargetMode="Internal" Target="/xl/worksheets/'))
-    with guards.Inspection(unusual, "unusual.xlsx") as inspection:
-        assert not inspection.sheetwise
-    events.clear()
-    inputs = read_inputs([unusual], RULES)
-    last_scan = max(i for i, (what, _) in enumerate(events) if what == "scanned")
-    assert min(i for i, (what, _) in enumerate(events) if what in ("open", "parse")) > last_scan
-    assert inputs.problems == ()
-    same_reading(inputs, read_inputs([plain], RULES))
+def _divergent(path: Path) -> Path:
+    """The package rels name xl/main.xml (one harmless sheet); xl/workbook.xml, which calamine reads
+    whatever they say, names a part listed nowhere else, with cells at A1 and XFD1048576."""
+    members = parts({"放管服": worksheet(b'<row r="1"><c r="A1"><v>1</v></c></row>')})
+    members["xl/main.xml"] = members["xl/workbook.xml"]
+    members["xl/_rels/main.xml.rels"] = members["xl/_rels/workbook.xml.rels"]
+    members["_rels/.rels"] = members["_rels/.rels"].replace(b'Target="xl/workbook.xml"', b'Target="xl/main.xml"')
+    members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].replace(b"sheet1.xml", b"far.xml")
+    members["xl/worksheets/far.xml"] = worksheet(b'<row r="1"><c r="A1"><v>1</v></c></row>' + FAR)
+    return write_zip(path, members)
+
+
+@pytest.mark.parametrize("build, words", [
+    (_divergent, "的工作簿结构不是Excel/WPS的常规写法（工作表的位置或关系不标准），无法确认读取的内容是否安全，拒绝读取；"
+                 "请用Excel或WPS打开后另存为.xlsx再报送。"),
+], ids=["workbook elsewhere"])
+def test_a_file_calamine_would_read_otherwise_never_reaches_it(tmp_path, monkeypatch, build, words):
+    """Each aborted the process in calamine once the guards had passed it: now refused in one line by the
+    guards, and calamine is never called (were it, the stub would make the file unparsable instead)."""
+    called: list[str] = []
+
+    class Never:
+        @classmethod
+        def from_filelike(cls, handle):
+            called.append("open")
+            raise AssertionError("calamine must not see this file")
+
+    monkeypatch.setattr(reader, "CalamineWorkbook", Never)
+    problems = read_alone(build(tmp_path / "异常.xlsx"))
+    assert [(p.code, p.message) for p in problems] == [(Code.FILE_CORRUPT, f"文件“异常.xlsx”{words}")]
+    assert not called and not calamine_threads()
+
+
+def read_alone(path: Path) -> list:
+    """The problems of reading one file (read_inputs gives up when no file is usable)."""
+    problems: list = []
+    read = reader._Reader(RULES, problems)
+    read.read_file(reader._Source(path, path.name))
+    assert [f.accepted for f in read.files] == [False] and not read.sheets
+    return problems
+
+
+def test_sheets_calamine_names_otherwise_are_parsed_only_after_every_sheet_passed(tmp_path, monkeypatch):
+    """The guards normalize whitespace in attribute values (as XML says), calamine does not. Written
+    "a<tab>b&#9;c", the first sheet is "a b\tc" to the guards; written "a b<tab>c", the second is "a b\tc"
+    to calamine. Parsing "a b\tc" once the first has passed would have calamine parse the second, which the
+    guards refuse: while the names differ, nothing is handed to calamine before every sheet has passed."""
+    monkeypatch.setattr(guards, "MAX_CELLS", 10)
+    members = parts({"一": worksheet(b'<row r="1"><c r="A1"><v>1</v></c></row>'),
+                     "二": worksheet(b'<row r="5"><c r="C5"><v>2</v></c></row>')})  # 15 cells: refused
+    members["xl/workbook.xml"] = (members["xl/workbook.xml"].replace("一".encode(), b"a\tb&#9;c")
+                                  .replace("二".encode(), b"a b\tc"))
+    path = write_zip(tmp_path / "名称.xlsx", members)
+    with guards.Inspection(path, "名称.xlsx") as inspection:
+        assert inspection.sheet_names == ["a b\tc", "a b c"]
+    book = CalamineWorkbook.from_path(str(path))
+    assert book.sheet_names == ["a\tb\tc", "a b\tc"] and book.get_sheet_by_name("a b\tc").to_python()[-1][-1] == 2
+    handed: list[str] = []
+    parse = reader._Calamine._parse
+    monkeypatch.setattr(reader._Calamine, "_parse", lambda self, name: (handed.append(name), parse(self, name)))
+    assert [(p.code, p.sheet) for p in read_alone(path)] == [(Code.SHEET_TOO_LARGE, "a b c")]
+    assert handed == [] and not calamine_threads()
 
 
 def test_an_interrupt_leaves_no_thread(tmp_path, monkeypatch):
