@@ -275,7 +275,9 @@ class _Guard:
         names = {info.filename for info in infos}
         if not infos:
             raise self.refusal(Code.FILE_CORRUPT, "是空的压缩包，不是有效的.xlsx工作簿。")
-        if len(names) != len(infos):
+        # Names differing only in letter case name one part (OPC), and calamine, looking parts up so, may
+        # read either of two such: not necessarily the one scanned here as a sheet.
+        if len({name.lower() for name in names}) != len(infos):
             raise self.refusal(Code.FILE_CORRUPT, "中有重名的部件，可能被篡改，拒绝读取。")
         if "mimetype" in names or "content.xml" in names:
             raise self.refusal(Code.FILE_NOT_XLSX, "是OpenDocument（WPS/LibreOffice的.ods等）格式；请另存为Excel工作簿（.xlsx）后再报送。")
@@ -300,6 +302,10 @@ class _Guard:
                 raise self.refusal(Code.FILE_ENCRYPTED, "的部件被加密，无法读取；请取消密码后另存为.xlsx再报送。", info.filename)
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 raise self.refusal(Code.FILE_CORRUPT, "使用了Excel不使用的压缩方式，无法读取。", info.filename)
+            alias = _unicode_path(info.extra)
+            if alias is not None and alias != info.filename:
+                raise self.refusal(Code.FILE_CORRUPT, f"在压缩目录中另记有一个不同的名称（{alias[:100]}），可能被篡改，拒绝读取。",
+                                   info.filename)
             if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
                 ratio = info.file_size // max(info.compress_size, 1)
                 raise self.refusal(Code.FILE_TOO_LARGE,
@@ -757,6 +763,18 @@ def _looks_like_text(head: bytes) -> bool:
                 continue
             return all(ch.isprintable() or ch in "\t\r\n" for ch in text)
     return False
+
+
+def _unicode_path(extra: bytes) -> str | None:
+    """The name in a zip entry's Info-ZIP Unicode Path field (0x7075), if it has one: calamine's zip reader
+    takes it for the entry's name, Python's zipfile ignores it."""
+    at = 0
+    while at + 4 <= len(extra):
+        kind, size = struct.unpack_from("<HH", extra, at)
+        if kind == 0x7075:
+            return extra[at + 9: at + 4 + size].decode("utf-8", "replace")  # after a version byte and a CRC
+        at += 4 + size
+    return None
 
 
 def _resolve(folder: str, target: str) -> str:

@@ -3,8 +3,10 @@ real cells, and nothing is decompressed or held beyond the limits. Each test bui
 
 from __future__ import annotations
 
+import struct
 import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -602,3 +604,32 @@ def test_a_workbook_saved_by_libreoffice_is_plain(tmp_path):
     facts = inspect(saved, NAME).sheets
     assert list(facts) == ["放管服", "隐藏"] and facts["隐藏"].state == "hidden"
     assert (facts["放管服"].max_row, facts["放管服"].max_col) == (2, 2)
+
+
+def test_part_names_differing_only_in_case_are_refused(tmp_path):
+    """calamine looks parts up without letter case, and of two such it read the later one."""
+    members = parts({"放管服": worksheet(b'<row r="1"><c r="A1"><v>1</v></c></row>')})
+    members["xl/worksheets/SHEET1.xml"] = members["xl/worksheets/sheet1.xml"]
+    problem = refused(write_zip(tmp_path / "f.xlsx", members)).problem
+    assert problem.code is Code.FILE_CORRUPT and "重名的部件" in problem.message
+
+
+def test_a_second_name_in_the_zip_directory_is_refused(tmp_path):
+    """An Info-ZIP Unicode Path field: calamine's zip reader takes its name for the entry's, zipfile does not."""
+    members = parts({"放管服": worksheet(b'<row r="1"><c r="A1"><v>1</v></c></row>')})
+    path = write_zip(tmp_path / "f.xlsx", members)
+    with zipfile.ZipFile(path, "a") as archive:
+        info = zipfile.ZipInfo("xl/media/other.xml")
+        body = b"\x01" + struct.pack("<I", zlib.crc32(info.filename.encode())) + b"xl/worksheets/sheet1.xml"
+        info.extra = struct.pack("<HH", 0x7075, len(body)) + body
+        archive.writestr(info, members["xl/worksheets/sheet1.xml"])
+    problem = refused(path).problem
+    assert problem.code is Code.FILE_CORRUPT and "xl/media/other.xml" in problem.message
+    assert "xl/worksheets/sheet1.xml" in problem.message
+    same = write_zip(tmp_path / "same.xlsx", members)
+    with zipfile.ZipFile(same, "a") as archive:
+        info = zipfile.ZipInfo("xl/media/image1.png")
+        body = b"\x01" + struct.pack("<I", zlib.crc32(info.filename.encode())) + info.filename.encode()
+        info.extra = struct.pack("<HH", 0x7075, len(body)) + body
+        archive.writestr(info, b"\x89PNG")
+    assert list(inspect(same, NAME).sheets) == ["放管服"]

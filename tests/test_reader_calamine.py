@@ -8,8 +8,10 @@ and no thread outlives the file, whatever the exit.
 
 from __future__ import annotations
 
+import struct
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -217,10 +219,31 @@ def _divergent(path: Path) -> Path:
     return write_zip(path, members)
 
 
+def _case_variant(path: Path) -> Path:
+    """A second sheet1.xml spelled in capitals: calamine, looking parts up without case, reads it."""
+    members = parts({"放管服": worksheet(b'<row r="1"><c r="A1"><v>1</v></c></row>')})
+    members["xl/worksheets/SHEET1.xml"] = worksheet(b'<row r="1"><c r="A1"><v>1</v></c></row>' + FAR)
+    return write_zip(path, members)
+
+
+def _second_name(path: Path) -> Path:
+    """A part whose Info-ZIP Unicode Path field says xl/worksheets/sheet1.xml: calamine reads it as that."""
+    members = parts({"放管服": worksheet(b'<row r="1"><c r="A1"><v>1</v></c></row>')})
+    write_zip(path, members)
+    with zipfile.ZipFile(path, "a") as archive:
+        info = zipfile.ZipInfo("xl/media/far.xml")
+        body = b"\x01" + struct.pack("<I", zlib.crc32(info.filename.encode())) + b"xl/worksheets/sheet1.xml"
+        info.extra = struct.pack("<HH", 0x7075, len(body)) + body
+        archive.writestr(info, worksheet(b'<row r="1"><c r="A1"><v>1</v></c></row>' + FAR))
+    return path
+
+
 @pytest.mark.parametrize("build, words", [
     (_divergent, "的工作簿结构不是Excel/WPS的常规写法（工作表的位置或关系不标准），无法确认读取的内容是否安全，拒绝读取；"
                  "请用Excel或WPS打开后另存为.xlsx再报送。"),
-], ids=["workbook elsewhere"])
+    (_case_variant, "中有重名的部件，可能被篡改，拒绝读取。"),
+    (_second_name, "（部件 xl/media/far.xml）在压缩目录中另记有一个不同的名称（xl/worksheets/sheet1.xml），可能被篡改，拒绝读取。"),
+], ids=["workbook elsewhere", "name in capitals", "second name"])
 def test_a_file_calamine_would_read_otherwise_never_reaches_it(tmp_path, monkeypatch, build, words):
     """Each aborted the process in calamine once the guards had passed it: now refused in one line by the
     guards, and calamine is never called (were it, the stub would make the file unparsable instead)."""
