@@ -57,6 +57,12 @@ class FastWorksheet(Worksheet):
             else:
                 table[col] = CellNumberTuple(value, fmt)
 
+    def forget_strings(self) -> None:
+        """Drop the escaped strings remembered so far: the rows that repeat them are written, and a
+        finished sheet's cache would otherwise stay in memory until the workbook closes (about 100 MB
+        a sheet at 100,000 units). Later cells are written the same, only without the cache."""
+        self._inline = {}
+
     def _write_cell(self, row: int, col: int, cell) -> None:
         fmt = cell.format
         kind = cell.__class__.__name__

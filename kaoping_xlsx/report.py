@@ -234,6 +234,7 @@ def _grid(ws, first_row: int, columns: Sequence[_Column], rows: int) -> None:
         for c, v, f in cells:
             if v.__class__ is _Formula:
                 write_formula(row, c, v.template.replace(row_mark, str(row + 1)), f, v.value)
+    ws.forget_strings()
 
 
 def _page(ws, header_rows: int, landscape: bool = True) -> None:

@@ -34,6 +34,8 @@ def _write(path: Path, worksheet_class, constant_memory: bool, by_row: bool = Fa
         cells.append((len(CELLS) + 3, None, None))  # a blank without format writes nothing
         if by_row:
             ws.put_row(r, cells)
+            if r == 1:
+                ws.forget_strings()  # later rows write the same, only without the cache
         for c, value, fmt in cells if not by_row else ():
             if isinstance(value, str):
                 ws.write_string(r, c, value, fmt)
