@@ -23,20 +23,24 @@ def display_width(text: str) -> int:
     return len(text) if text.isascii() else sum(map(_char_width, text))
 
 
-@lru_cache(maxsize=None)
-def _bmp_widths() -> np.ndarray:
-    """:func:`display_width` of every character of the Basic Multilingual Plane (65,536 look-ups, once)."""
-    return np.fromiter((_char_width(chr(code)) for code in range(0x10000)), dtype=np.int64, count=0x10000)
+_BMP_WIDTHS = np.zeros(0x10000, dtype=np.int64)  # display_width of each BMP character once looked up; 0: not yet
 
 
 def display_widths(texts: Sequence[str]) -> np.ndarray:
     """:func:`display_width` of many texts in one pass over all their characters: a result sheet has
-    tens of thousands of distinct explanations to fit, too many to measure one character at a time."""
+    tens of thousands of distinct explanations to fit, too many to measure one character at a time.
+    Each character is looked up in unicodedata once per run."""
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     widths = np.ones(len(codes), dtype=np.int64)
     bmp = codes < 0x10000
-    widths[bmp] = _bmp_widths()[codes[bmp]]
+    inner = codes[bmp]
+    known = _BMP_WIDTHS[inner]
+    new = np.unique(inner[known == 0])
+    if len(new):
+        _BMP_WIDTHS[new] = [_char_width(chr(code)) for code in new.tolist()]
+        known = _BMP_WIDTHS[inner]
+    widths[bmp] = known
     for i in np.flatnonzero(~bmp):
         widths[i] = _char_width(chr(codes[i]))
     ends = np.cumsum(lengths)
