@@ -30,6 +30,8 @@ def _write(path: Path, worksheet_class, constant_memory: bool, by_row: bool = Fa
     plain, bold = book.add_format({"border": 1}), book.add_format({"bold": True, "num_format": "0.00"})
     ws.set_column(3, 3, 12, bold)
     for r in range(3):
+        if r == 1:
+            ws.set_row(r, 30)  # a row of its own height: the <row> tag carries it
         cells = [(c, value, (plain, bold, None)[(r + c) % 3]) for c, value in enumerate(CELLS)]
         cells.append((len(CELLS) + 3, None, None))  # a blank without format writes nothing
         if by_row:
@@ -44,6 +46,8 @@ def _write(path: Path, worksheet_class, constant_memory: bool, by_row: bool = Fa
         ws.write_formula(r, len(CELLS), f"=A{r + 1}*2", plain, 2)
         ws.write_blank(r, len(CELLS) + 1, None, plain)
         ws.write_rich_string(r, len(CELLS) + 2, "普通", bold, "加粗", plain)
+    ws.set_row(4, 20)  # a row with a height and no cells
+    ws.write_number(6, 2, 7, plain)  # after a gap
     book.close()
 
 
