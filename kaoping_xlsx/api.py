@@ -107,8 +107,8 @@ def score_files(paths: Sequence[Path], rules: Rules, out: Path, *, strict: bool 
 def _without_cycle_collection() -> Iterator[None]:
     """A run builds millions of objects (a province's inputs, results and output rows) that live until
     it ends and form almost no reference cycles: reference counting frees the rest at once. The cyclic
-    collector would only walk the growing heap again and again, some 5% of a run at 10,000 units and
-    more above; it is paused for the run and resumed after."""
+    collector would only walk the growing heap again and again, some 4-5% of a run; it is paused for
+    the run and resumed after."""
     enabled = gc.isenabled()
     gc.disable()
     try:
