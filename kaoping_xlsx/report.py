@@ -151,6 +151,7 @@ class _Styles:
         return _choose(grey * 2 + down, [self.rank[g, d] for g in (False, True) for d in (False, True)])
 
     def units(self, grey: np.ndarray, down: np.ndarray) -> np.ndarray:
+        """The unit name's format per row: grey if 数据不完整, dark red if downgraded."""
         return _choose(grey * 2 + down, [self.unit[g, d] for g in (False, True) for d in (False, True)])
 
 
