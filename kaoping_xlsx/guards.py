@@ -98,6 +98,7 @@ _MERGE = re.compile(rb"<(?:[\w.-]+:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([^\"']*)
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v>([^<]*)<")
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_STRICT = "{http://purl.oclc.org/ooxml/"  # the namespaces of Excel's "Strict Open XML Spreadsheet"
 _STATES = ("visible", "hidden", "veryHidden")
 # The only workbook spelling accepted: what Excel, WPS, LibreOffice, openpyxl and xlsxwriter write. There
 # calamine, which reads xl/workbook.xml and its rels by those names whatever the package rels say, takes
@@ -358,6 +359,9 @@ class _Package:
         workbook = self._workbook_part()
         data = self.small_data(workbook)
         root = safe_et.fromstring(data, forbid_dtd=True)
+        if root.tag.startswith(_STRICT):
+            raise self.guard.refusal(Code.FILE_NOT_XLSX, "是“Strict Open XML 电子表格”格式，无法读取；请在Excel中“另存为”"
+                                     "“Excel工作簿(*.xlsx)”（不要选Strict）后再报送。", workbook)
         if not self._plain(workbook, data):
             raise self.guard.refusal(Code.FILE_CORRUPT, "的工作簿结构不是Excel/WPS的常规写法（工作表的位置或关系不标准），"
                                      "无法确认读取的内容是否安全，拒绝读取；请用Excel或WPS打开后另存为.xlsx再报送。")

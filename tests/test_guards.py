@@ -86,6 +86,22 @@ def test_xlsb(tmp_path):
     assert problem.code is Code.FILE_NOT_XLSX and ".xlsb" in problem.message
 
 
+def test_strict_open_xml_says_save_as_a_plain_workbook(tmp_path):
+    # Excel's "Strict Open XML Spreadsheet" uses other namespaces; before, it was called damaged.
+    strict = {"http://schemas.openxmlformats.org/spreadsheetml/2006/main": "http://purl.oclc.org/ooxml/spreadsheetml/main",
+              "http://schemas.openxmlformats.org/officeDocument/2006/relationships":
+                  "http://purl.oclc.org/ooxml/officeDocument/relationships"}
+    members = {}
+    for name, data in parts().items():
+        for transitional, purl in strict.items():
+            data = data.replace(transitional.encode(), purl.encode())
+        members[name] = data
+    problem = refused(write_zip(tmp_path / "严格.xlsx", members)).problem
+    assert problem.code is Code.FILE_NOT_XLSX
+    assert problem.message == (f"文件“{NAME}”（部件 xl/workbook.xml）是“Strict Open XML 电子表格”格式，无法读取；"
+                               "请在Excel中“另存为”“Excel工作簿(*.xlsx)”（不要选Strict）后再报送。")
+
+
 def test_docx_renamed(tmp_path):
     path = write_zip(tmp_path / "f.xlsx", {"[Content_Types].xml": XML_HEAD + b"<Types/>",
                                           "word/document.xml": XML_HEAD + b"<w:document/>"})
