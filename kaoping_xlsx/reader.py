@@ -220,15 +220,17 @@ class _Reader:
 
     def _read_parsed(self, calamine: _Calamine, facts: guards.FileFacts, source: _Source,
                      digest: str) -> list[_Sheet] | None:
-        """The meta sheet, copies of section sheets, then each section sheet once calamine has it;
-        None when the file is not a template of these rules (and refused)."""
+        """The meta sheet, then each section sheet once calamine has it, then copies of section sheets
+        (last: a copy after the section sheets would make the first wait for all); None when the file is
+        not a template of these rules (and refused)."""
         meta = self._meta(calamine.meta(), source, digest)
         if meta is None:
             return None
-        self._copies(calamine.heads(), source.name)
         present = calamine.sheet_names()
-        return [self._read_sheet(calamine.rows(section.sheet), facts, source.name, section, meta)
-                for section in self.rules.sections if self._has_sheet(present, source.name, section, meta)]
+        sheets = [self._read_sheet(calamine.rows(section.sheet), facts, source.name, section, meta)
+                  for section in self.rules.sections if self._has_sheet(present, source.name, section, meta)]
+        self._copies(calamine.heads(), source.name)
+        return sheets
 
     def _savepoint(self) -> Callable[[], None]:
         """An undo for all that reading one file adds to the reader (calamine may fail on a sheet after
@@ -459,7 +461,6 @@ class _Reader:
     def _duplicate(self, sheet: _Sheet, data: np.ndarray, i: int, first: int, unit: str, earlier: int) -> None:
         self.rows_read += 1
         name = data[i, sheet.unit_col]
-        self.blocked[sheet.section.id].add(unit)
         self._add(cell_problem(sheet.file, sheet.sheet, first + i, sheet.unit_col, Code.UNIT_DUPLICATE, unit=unit,
                                value=display(name),
                                message=f"{unit}在本表中出现多次（第一次在第{first + earlier + 1}行），"
@@ -701,13 +702,15 @@ class _Reader:
         row left empty, UNIT_MISSING where the row was deleted, else the section was not returned."""
         returned = [s for s in sheets if s.supplied]
         positions = [s.position() for s in returned]
+        # Per sheet, the units its template lists for this section (once, not once per missing unit).
+        listed = [{u.name for u in s.meta.units if section.id in u.sections} for s in returned]
         for unit in units:
             if section.id not in unit.sections or unit.name in chosen:
                 continue
             self.blocked[section.id].add(unit.name)
             explained = section.id in self.unreadable
-            for sheet, where in zip(returned, positions):
-                if not any(u.name == unit.name and section.id in u.sections for u in sheet.meta.units):
+            for sheet, where, names in zip(returned, positions, listed):
+                if unit.name not in names:
                     continue
                 explained = True
                 p = where.get(unit.name)
@@ -872,7 +875,7 @@ class _Calamine:
     def _rows(self, name: str, head: bool) -> list:
         book = self._book.result()[0]  # opened, or this job would not run
         sheet = book.get_sheet_by_name(name)
-        return sheet.to_python(nrows=HEADER_ROWS + 3) if head else sheet.to_python(skip_empty_area=False)
+        return sheet.to_python(nrows=KEY_SEARCH_ROWS) if head else sheet.to_python(skip_empty_area=False)
 
 
 def _greater(mask: np.ndarray, left: np.ndarray, right) -> np.ndarray:

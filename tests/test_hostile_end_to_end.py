@@ -488,3 +488,22 @@ def test_a_date_cell_calamine_panics_on_is_one_problem_and_the_batch_goes_on(tmp
     assert result.exit_code == 0
     (line,) = [ln for ln in result.output.splitlines() if ln.startswith("[")]
     assert line.startswith("[F04 错误] 日期格式.xlsx：") and "日期" in line
+
+
+def test_a_copied_sheet_with_rows_inserted_above_is_still_said(tmp_path):
+    # The section reader finds a key row pushed down by inserted rows (up to row 10); a copy of a section
+    # sheet so changed must be recognised just as far down, or the data filled into it vanishes unsaid.
+    folder = tmp_path / "回收表格"
+    folder.mkdir()
+    path = good(folder)
+
+    def change(book):
+        extra = book.copy_worksheet(book["政务公开"])
+        extra.title = "政务公开 (2)"
+        extra.insert_rows(1, amount=7)
+        for r in range(1, 8):
+            extra.cell(r, 1, f"说明第{r}行")  # rows with words above the (hidden) key row
+
+    edit(path, change)
+    problems = json.loads(run("check", folder, "--json").output)["problems"]
+    assert [(p["code"], p["sheet"]) for p in problems] == [("S05", "政务公开 (2)")]
