@@ -15,6 +15,7 @@ note saying why.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections import defaultdict
 from pathlib import Path
 
@@ -23,12 +24,12 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
+from . import xlref
 from .cleantext import clean_text
 from .errors import OutputError
 from .inputs import InputFile, Inputs
 from .outputs import write_atomically
 from .problems import Problem
-from .xlref import col_letter, parse_cell
 
 LIST_SHEET = "待修改说明"
 SUFFIX = ".待修改.xlsx"
@@ -56,8 +57,8 @@ def annotate(inputs: Inputs, folder: Path) -> list[Path]:
         if not source.accepted or not problems:
             continue
         target = _target(folder, source, written)
-        _unchanged_since_check(source)
-        written.append(write_atomically(target, lambda tmp, s=source, p=problems: _write(s.path, p, tmp), sources))
+        data = _unchanged_since_check(source)
+        written.append(write_atomically(target, lambda tmp, d=data, p=problems: _write(d, p, tmp), sources))
     return written
 
 
@@ -77,17 +78,19 @@ def _target(folder: Path, source: InputFile, taken: list[Path]) -> Path:
     return target
 
 
-def _unchanged_since_check(source: InputFile) -> None:
-    """Marks placed on a file edited after the check would land on the wrong cells."""
+def _unchanged_since_check(source: InputFile) -> bytes:
+    """The file's bytes, as checked: marks placed on a file edited after the check would land on the wrong
+    cells, and openpyxl must open the very bytes the guards passed, not the path read again."""
     try:
-        digest = hashlib.sha256(source.path.read_bytes()).hexdigest()
+        data = source.path.read_bytes()
     except OSError as exc:
         raise OutputError(f"无法再次读取 {source.name}：{exc.strerror or exc}") from None
-    if digest != source.sha256:
+    if hashlib.sha256(data).hexdigest() != source.sha256:
         raise OutputError(f"{source.name} 在校验之后被修改过，请重新运行校验后再生成待修改文件")
+    return data
 
 
-def _write(source: Path, problems: list[Problem], out: Path) -> None:
+def _write(source: bytes, problems: list[Problem], out: Path) -> None:
     try:
         _marked(source, problems).save(out)
     except OSError:
@@ -99,9 +102,9 @@ def _write(source: Path, problems: list[Problem], out: Path) -> None:
         book.save(out)
 
 
-def _marked(source: Path, problems: list[Problem]) -> openpyxl.Workbook:
+def _marked(source: bytes, problems: list[Problem]) -> openpyxl.Workbook:
     """The original workbook with every problem cell filled red and commented, and the problem list."""
-    book = openpyxl.load_workbook(source)
+    book = openpyxl.load_workbook(io.BytesIO(source))
     marks: dict[tuple[str, str], list[Problem]] = defaultdict(list)
     for problem in problems:
         if problem.cell and problem.sheet in book.sheetnames:
@@ -124,10 +127,9 @@ def _anchor(ws, cell: str) -> str | None:
     coordinate = cell.rsplit("!", 1)[1]
     if not isinstance(ws[coordinate], MergedCell):
         return coordinate
-    row, col = parse_cell(coordinate)
     for merged in ws.merged_cells.ranges:
-        if merged.min_row <= row + 1 <= merged.max_row and merged.min_col <= col + 1 <= merged.max_col:
-            first = f"{col_letter(merged.min_col - 1)}{merged.min_row}"
+        if coordinate in merged:
+            first = xlref.cell(merged.min_row - 1, merged.min_col - 1)
             if not isinstance(ws[first], MergedCell):
                 return first
     return None
@@ -159,7 +161,7 @@ def _problem_list(book, problems: list[Problem], note: str = "") -> None:
             cell.value = clean_text(value, limit=2000)
             cell.data_type = "s"  # never a formula or link, whatever the office typed
     for c, width in enumerate(_WIDTHS, 1):
-        ws.column_dimensions[col_letter(c - 1)].width = width
+        ws.column_dimensions[xlref.col_letter(c - 1)].width = width
     header = 1 + bool(note)
     for cell in ws[header]:
         cell.font = Font(bold=True)
