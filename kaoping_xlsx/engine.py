@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import decimal
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Mapping, Sequence
 
@@ -100,7 +101,12 @@ def rounded(value: Decimal | None, decimals: int = 2) -> Decimal | None:
     """Display and ranking rounding: half-up (四舍五入) to ``decimals`` places."""
     if value is None:
         return None
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return value.quantize(_quantum(decimals), rounding=ROUND_HALF_UP)
+
+
+@lru_cache(maxsize=None)
+def _quantum(decimals: int) -> Decimal:
+    return Decimal(1).scaleb(-decimals)
 
 
 def blank(values: np.ndarray) -> np.ndarray:
@@ -112,8 +118,7 @@ def shown(values: np.ndarray, eligible: np.ndarray, decimals: int) -> np.ndarray
     """The values leaders see: rounded half-up to ``decimals`` places (:func:`rounded`), as the nearest
     floats (None where not eligible)."""
     out = np.full(len(values), None, dtype=object)
-    quantum = Decimal(1).scaleb(-decimals)
-    out[eligible] = [float(v.quantize(quantum, rounding=ROUND_HALF_UP)) for v in values[eligible]]
+    out[eligible] = [float(rounded(v, decimals)) for v in values[eligible]]
     return out
 
 
@@ -139,31 +144,43 @@ def score(rules: Rules, units: Sequence[Unit], inputs: Mapping[str, pd.DataFrame
     """
     units = tuple(units)
     blocked = blocked or {}
-    types = np.array([u.type for u in units], dtype=object)
-    type_masks = {t: types == t for t in dict.fromkeys(types)}
+    roster = Roster.of(units)
     with decimal.localcontext() as ctx:
         ctx.prec = _PRECISION
         ctx.rounding = decimal.ROUND_HALF_EVEN
         sections = {
-            s.id: _score_section(rules, s, units, type_masks, inputs.get(s.id), set(blocked.get(s.id, ())))
+            s.id: _score_section(rules, s, units, roster, inputs.get(s.id), set(blocked.get(s.id, ())))
             for s in rules.sections
         }
         return _overall(rules, units, sections)
 
 
-def _of_types(type_masks: Mapping[str, np.ndarray], n: int, wanted: Iterable[str]) -> np.ndarray:
-    """Which units are of one of the ``wanted`` types."""
-    out = np.zeros(n, dtype=bool)
-    for t in wanted:
-        if t in type_masks:
-            out |= type_masks[t]
-    return out
+@dataclass(frozen=True)
+class Roster:
+    """The unit list as columns, built once: names, types and a mask per type."""
+
+    names: list[str]
+    types: np.ndarray
+    masks: Mapping[str, np.ndarray]
+
+    @classmethod
+    def of(cls, units: Sequence[Unit]) -> Roster:
+        types = np.array([u.type for u in units], dtype=object)
+        return cls([u.name for u in units], types, {t: types == t for t in dict.fromkeys(types)})
+
+    def of_types(self, wanted: Iterable[str]) -> np.ndarray:
+        """Which units are of one of the ``wanted`` types."""
+        out = np.zeros(len(self.types), dtype=bool)
+        for t in wanted:
+            if t in self.masks:
+                out |= self.masks[t]
+        return out
 
 
 def _aligned(frame: pd.DataFrame | None, names: list[str], keys: list[str]) -> tuple[dict, np.ndarray]:
     """Columns of ``frame`` re-indexed to the unit list, as object arrays; plus which units had a row."""
     n = len(names)
-    if frame is None or frame.empty and len(frame.index) == 0:
+    if frame is None or len(frame.index) == 0:
         return {k: np.full(n, None, dtype=object) for k in keys}, np.zeros(n, bool)
     if not frame.index.is_unique:
         raise ValueError("each unit may appear only once in a section table")
@@ -180,23 +197,24 @@ def _aligned(frame: pd.DataFrame | None, names: list[str], keys: list[str]) -> t
     return columns, present
 
 
-def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], type_masks: Mapping[str, np.ndarray],
+def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], roster: Roster,
                    frame: pd.DataFrame | None, blocked: set[str]) -> SectionResult:
     n = len(units)
-    names = [u.name for u in units]
-    types = np.array([u.type for u in units], dtype=object)
+    names, types = roster.names, roster.types
     takes_part = np.fromiter((section.id in u.sections for u in units), dtype=bool, count=n)
     columns, present = _aligned(frame, names, [f.key for f in section.fields])
     usable = takes_part & present
     if blocked:
         usable &= np.fromiter((name not in blocked for name in names), dtype=bool, count=n)
 
-    # Which clauses each unit is scored on: its type's items, less those marked 不适用.
-    applies = {c.id: _of_types(type_masks, n, c.applies_to) for c in section.clauses}
+    # Which clauses each unit is scored on: its type's items, less those marked 不适用 (by a unit that
+    # takes part: a mark on any other row means nothing).
+    applies = {c.id: roster.of_types(c.applies_to) for c in section.clauses}
     marked_na = {c.id: np.zeros(n, bool) for c in section.clauses}
     if section.allow_not_applicable:
         for c in section.clauses:
-            marked_na[c.id] = np.array([v is True for v in columns[f"{c.id}.na"]], dtype=bool) & applies[c.id]
+            marked = np.fromiter((v is True for v in columns[f"{c.id}.na"]), dtype=bool, count=n)
+            marked_na[c.id] = marked & applies[c.id] & takes_part
     scored_any = np.zeros(n, bool)
     complete = usable.copy()
     for c in section.clauses:
@@ -226,12 +244,12 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], type
         veto = np.zeros(n, bool)
         text = np.full(n, "", dtype=object)
         text[~applies[c.id]] = NOT_FOR_TYPE
-        text[marked_na[c.id] & takes_part] = "不适用"
+        text[marked_na[c.id]] = "不适用"
         if len(rows):
             maxima = np.empty(len(rows), dtype=object)
             for t, top in c.maxima.items():
-                if t in type_masks:
-                    maxima[type_masks[t][rows]] = top
+                if t in roster.masks:
+                    maxima[roster.masks[t][rows]] = top
             inputs = [columns[f.key][rows] for f in c.fields]
             first, inverse = _distinct_rows(inputs + [types[rows]])  # the type sets the maximum
             once = c.score({f.key: values[first] for f, values in zip(c.fields, inputs)}, maxima[first])

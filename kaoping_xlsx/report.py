@@ -26,7 +26,7 @@ from xlsxwriter.exceptions import FileCreateError, FileSizeError
 from . import formulas as fx
 from .cleantext import clean_text
 from .describe import display_width, display_widths, wrapped_lines, wrapped_lines_of
-from .engine import INCOMPLETE, NOT_ASSESSED, NOT_FOR_TYPE, OK, Result, SectionResult
+from .engine import INCOMPLETE, NOT_ASSESSED, NOT_FOR_TYPE, OK, Result, Roster, SectionResult, blank
 from .errors import OutputError
 from .fastsheet import FastWorksheet
 from .inputs import Inputs
@@ -308,6 +308,12 @@ def _choose(index: np.ndarray, table: Sequence) -> np.ndarray:
     return _objects(table)[index]
 
 
+def _reasons(per_unit: np.ndarray, mark: str = "") -> np.ndarray:
+    """Each unit's reasons (降档, failed vetoes) as one cell, ``mark：`` first if given; None for none."""
+    prefix = f"{mark}：" if mark else ""
+    return _distinct_map(per_unit, lambda reasons: prefix + clean_text("；".join(reasons)) if reasons else None)
+
+
 def _flags(values: np.ndarray) -> np.ndarray:
     """Which rows hold a non-empty tuple or text (reasons, failed vetoes)."""
     return np.fromiter(map(bool, values), dtype=bool, count=len(values))
@@ -334,16 +340,7 @@ class _Report:
         self.units = self.result.units
         self.names = _objects([clean_text(u.name) for u in self.units])
         self.types = _objects([clean_text(u.type) for u in self.units])
-        types = np.array([u.type for u in self.units], dtype=object)
-        self.type_masks = {t: types == t for t in dict.fromkeys(types)}
-
-    def applies(self, f: Field) -> np.ndarray:
-        """Which units ``f`` is asked of, by their type."""
-        out = np.zeros(len(self.units), dtype=bool)
-        for t, mask in self.type_masks.items():
-            if f.applies(t):
-                out |= mask
-        return out
+        self.roster = Roster.of(self.units)
 
     def write(self) -> None:
         self.book.set_properties({
@@ -390,13 +387,13 @@ class _Report:
         for sr in sections:
             incomplete |= sr.status == INCOMPLETE
         order = np.array(res.order(), dtype=np.intp)  # ranked units by rank, then the unranked
-        ranked = order[:sum(r is not None for r in res.rank)].tolist()
+        ranked = order[:int(res.complete.sum())].tolist()
         grey = incomplete[order]
         down = _flags(res.downgrade)[order]
         center = st.column("center", grey)
 
         cols = [
-            _Column("名次", _where(np.arange(n) < len(ranked), res.rank[order], UNRANKED), st.ranks(grey, down)),
+            _Column("名次", _where(res.complete[order], res.rank[order], UNRANKED), st.ranks(grey, down)),
             _Column("单位名称", self.names[order], st.units(grey, down)),
             _Column("单位类型", self.types[order], center),
         ]
@@ -406,7 +403,7 @@ class _Report:
             values = _where(ok, sr.shown[order], _where(status == INCOMPLETE, INCOMPLETE, NOT_FOR_TYPE))
             scored = _where(_flags(sr.failed_vetoes)[order], st.veto_score, st.column("score", grey))
             cols.append(_Column(sr.section.name, values, _where(ok, scored, center)))
-        has_total = res.total[order] != None  # noqa: E711 (element-wise)
+        has_total = res.complete[order]  # a total and a rank exactly where every section taken is scored
         cols.append(_Column("总分", _where(has_total, res.shown[order], _where(grey, INCOMPLETE, NOT_FOR_TYPE)),
                             _where(has_total, st.column("score", grey), center)))
         for sr in sections:
@@ -416,10 +413,10 @@ class _Report:
             values = _where(grades != "", grades, _where(sr.status[order] == NOT_ASSESSED, NOT_FOR_TYPE, None))
             cols.append(_Column(f"{sr.section.name}等次", values, self._banded(sr.section, values, center)))
         cols.append(_Column(DOWNGRADED, _where(down, DOWNGRADED, None), _where(down, st.downgrade, center)))
-        cols.append(_Column("降档原因", _distinct_map(res.downgrade[order], lambda d: clean_text("；".join(d)) or None),
+        cols.append(_Column("降档原因", _reasons(res.downgrade[order]),
                             st.column("wrap", grey)))
         vetoes = res.failed_vetoes[order]
-        cols.append(_Column("否决项", _distinct_map(vetoes, lambda v: f"{VETO_MARK}：" + clean_text("；".join(v)) if v else None),
+        cols.append(_Column("否决项", _reasons(vetoes, VETO_MARK),
                             _where(_flags(vetoes), st.veto_text, st.column("wrap", grey))))
         for col in cols:
             col.width = _width(col.values, col.label, hi=36 if col.label in ("降档原因", "否决项") else 30)
@@ -533,13 +530,12 @@ class _Report:
             values = _where(sr.grade != "", sr.grade, None)
             cols.append(_Column("等次", values, self._banded(section, values, center), group=summary))
         if section.downgrades:
-            cols.append(_Column(DOWNGRADED, _distinct_map(sr.downgrade, lambda d: f"{DOWNGRADED}：" + clean_text("；".join(d)) if d else None),
+            cols.append(_Column(DOWNGRADED, _reasons(sr.downgrade, DOWNGRADED),
                                 _where(down, st.downgrade, wrap), group=summary))
         if any(c.has_veto for c in section.clauses):
-            cols.append(_Column("否决项", _distinct_map(sr.failed_vetoes, lambda v: f"{VETO_MARK}：" + "；".join(v) if v else None),
+            cols.append(_Column("否决项", _reasons(sr.failed_vetoes, VETO_MARK),
                                 _where(vetoed, st.veto_text, wrap), group=summary))
 
-        incomplete = grey
         input_cols: dict[str, int] = {}
         result_cols: dict[str, tuple[int, int]] = {}  # clause id → (本项扣分, 本项得分) columns
         for cr in sr.clauses:
@@ -548,16 +544,16 @@ class _Report:
             for f in fields:
                 input_cols[f.key] = len(cols)
                 cols.append(self._input_column(f, columns[f.key], grey, clause.heading))
-            scored = pd.notna(pd.Series(cr.points, dtype=object)).to_numpy()
-            marked = ~scored & cr.not_applicable
+            scored = ~blank(cr.points)
+            marked = cr.not_applicable  # never scored
             # Unscored, unmarked cells show the engine's word (— for another unit type), blank if incomplete.
-            other = np.where(incomplete | (cr.text == ""), None, cr.text)
+            other = np.where(grey | (cr.text == ""), None, cr.text)
             points = np.where(scored, cr.shown_points, np.where(marked, NOT_APPLICABLE, other))
             deductions = np.where(scored, cr.shown_deduction, np.where(marked, None, other))
             veto = cr.veto.astype(bool)
             point_formats = np.where(scored, np.where(veto, st.veto_score, st.plain["score"]), center)
             deduction_formats = np.where(scored, score, center)
-            texts = _distinct_map(np.where(cr.text == "", None, cr.text), lambda t: clean_text(t) or None)
+            texts = _distinct_map(cr.text, lambda t: clean_text(t) or None)
             text_formats = np.where(veto, st.veto_text, wrap)
             result_cols[clause.id] = (len(cols), len(cols) + 1)
             cols.append(_Column("本项扣分", deductions.tolist(), deduction_formats.tolist(), group=clause.heading))
@@ -611,7 +607,7 @@ class _Report:
         codes, table = _distinct(values, lambda v: _input_cell(f, v))
         cells = _objects([*table, NOT_FOR_TYPE])  # ... None (blank), then —
         codes[codes < 0] = len(cells) - 2
-        codes[~self.applies(f)] = len(cells) - 1
+        codes[~self.roster.of_types(f.applies_to)] = len(cells) - 1
         roles = [_input_role(v) for v in cells]
         formats = _where(grey, _choose(codes, [st.grey[r] for r in roles]), _choose(codes, [st.plain[r] for r in roles]))
         return _Column(_field_label(f), cells[codes], formats, group=group)
@@ -689,7 +685,7 @@ class _Report:
             put([text], [st.title])
             put(columns, [st.header] * len(columns))
 
-        ranked = sum(r is not None for r in res.rank)
+        ranked = int(res.complete.sum())
         weights = "，".join(f"{s.name}{fmt(rules.weights[s.id])}" for s in rules.sections)
         put([f"{rules.title} 考评结果说明"], [st.title])
         row += 1

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from engine_helpers import (DEPT, MISSING, RULES, TOWN, D, clause_dict, default_data, exact, rules_from, score_many,
-                            score_one)
+from engine_helpers import (DEPT, MISSING, RULES, TOWN, D, Unit, clause_dict, default_data, exact, frame,
+                            full_marks_row, rules_from, score_many, score_one)
+from kaoping_xlsx.engine import score
 
 p = pytest.param
 Y, N = True, False
@@ -556,3 +557,16 @@ def test_5_cap_from_the_rules_file(reported, adopted, p51, p52, text):
 def test_explanations(section_id, overrides, clause_id, text):
     # General: every computed item carries a short Chinese explanation.
     assert score_one(RULES, DEPT, section_id, overrides).text(clause_id) == text
+
+
+def test_a_not_applicable_mark_on_a_unit_that_does_not_take_part_means_nothing():
+    # 2 不适用 marks only count for units that take part: a table row of a unit outside 放管服 (score()
+    # is public; the reader drops such rows) is 不参加 throughout, never 不适用.
+    section = RULES.section("2")
+    row = {**full_marks_row(section, DEPT), "2.8.na": True}
+    units = [Unit("不参加的局", DEPT, ("1",)), Unit("参加的局", DEPT, ("2",))]
+    sr = score(RULES, units, {"2": frame({u.name: row for u in units}, section)}).sections["2"]
+    na = next(c for c in sr.clauses if c.clause.id == "2.8")
+    assert list(sr.status) == ["不参加", "ok"]
+    assert list(na.not_applicable) == [False, True]
+    assert list(na.text) == ["", "不适用"]
