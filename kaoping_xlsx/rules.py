@@ -11,7 +11,7 @@ import hashlib
 import json
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -280,9 +280,9 @@ class Section:
     grades: tuple[Grade, ...]
     downgrades: tuple[Trigger, ...]
 
-    @property
+    @cached_property
     def fields(self) -> tuple[Field, ...]:
-        """Every input column of the sheet, in template order."""
+        """Every input column of the sheet, in template order (built once: readers ask per column)."""
         out: list[Field] = []
         for clause in self.clauses:
             out.extend(clause.fields)
@@ -322,11 +322,11 @@ class Rules:
                 return section
         raise KeyError(section_id)
 
-    @property
+    @cached_property
     def fields(self) -> Mapping[str, Field]:
         return MappingProxyType({f.key: f for s in self.sections for f in s.fields})
 
-    @property
+    @cached_property
     def clauses(self) -> tuple[Clause, ...]:
         return tuple(c for s in self.sections for c in s.clauses)
 
