@@ -28,13 +28,9 @@ class UsageFault(click.ClickException):
 
 
 def _load(rules_path: Path | None):
-    from .errors import KaopingError
     from .rules import load_rules
 
-    try:
-        return load_rules(rules_path)
-    except KaopingError as exc:
-        raise UsageFault(str(exc)) from None
+    return _run(load_rules, rules_path)
 
 
 def _run(call, *args, **kwargs):
