@@ -242,20 +242,27 @@ class _Bool:
 _TRUE, _FALSE = _Bool(True), _Bool(False)
 
 
-def column(field: Field, raw: np.ndarray, types: np.ndarray | None = None) -> Column:
-    """Normalise a whole column of raw cells; ``types`` (unit type per cell) bounds SCORE fields."""
-    n = len(raw)
-    raw = np.asarray(raw, dtype=object)
-    if n == 0:
-        return Column(np.empty(0, dtype=object), np.empty(0, dtype=np.int8))
+def distinct(raw: np.ndarray) -> tuple[np.ndarray, list]:
+    """Each cell's code and the distinct cells (blanks included), so that work is done once per value;
+    a bool cell never shares a value with the number 1 or 0 (which equal True and False)."""
     keys = raw
     is_bool = np.frompyfunc(type, 1, 1)(raw) == bool
     if is_bool.any():
         keys = raw.copy()
         keys[is_bool] = np.where(raw[is_bool].astype(bool), _TRUE, _FALSE)
     codes, uniques = pd.factorize(keys, use_na_sentinel=False)
+    return codes, [u.value if isinstance(u, _Bool) else u for u in uniques]
+
+
+def column(field: Field, raw: np.ndarray, types: np.ndarray | None = None) -> Column:
+    """Normalise a whole column of raw cells; ``types`` (unit type per cell) bounds SCORE fields."""
+    n = len(raw)
+    raw = np.asarray(raw, dtype=object)
+    if n == 0:
+        return Column(np.empty(0, dtype=object), np.empty(0, dtype=np.int8))
+    codes, uniques = distinct(raw)
     decide = decider(field)
-    decided = [decide(u.value if isinstance(u, _Bool) else u) for u in uniques]
+    decided = [decide(u) for u in uniques]
     unique_values = np.empty(len(decided), dtype=object)
     unique_values[:] = [d[0] for d in decided]
     unique_status = np.array([d[1] for d in decided], dtype=np.int8)

@@ -30,7 +30,7 @@ from .engine import Unit
 from .errors import NoUsableInput
 from .inputs import InputFile, Inputs
 from .layout import GUIDE_SHEET, HEADER_ROWS, META_SHEET, TYPE_KEY, UNIT_KEY, Meta, parse_meta
-from .normalize import BLANK, ERROR, INVALID, MERGED, OK, OUT_OF_RANGE, CellError, clean, column, display
+from .normalize import BLANK, ERROR, INVALID, MERGED, OK, OUT_OF_RANGE, CellError, clean, column, display, distinct
 from .problems import ERROR as SEVERE
 from .problems import WARNING, Code, Problem, cell_problem, shown
 from .rules import NA, NOT_APPLICABLE, YES, Field, Rules, Section, fmt
@@ -920,7 +920,7 @@ def _cleaned(cells: np.ndarray) -> np.ndarray:
     """Cells as cleaned text (each distinct value cleaned once)."""
     if not len(cells):
         return np.empty(0, dtype=object)
-    codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    codes, uniques = distinct(np.asarray(cells, dtype=object))
     found = np.empty(len(uniques), dtype=object)
     found[:] = [clean(display(u)) for u in uniques]
     return found[codes]

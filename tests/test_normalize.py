@@ -6,7 +6,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from kaoping_xlsx.normalize import (BLANK, ERROR, INVALID, OK, OUT_OF_RANGE, CellError, column, display,
+from kaoping_xlsx.normalize import (BLANK, ERROR, INVALID, OK, OUT_OF_RANGE, CellError, column, display, distinct,
                                     scalar)
 from kaoping_xlsx.rules import load_rules
 
@@ -103,3 +103,13 @@ def test_column_bounds_scores_per_unit_type():
 def test_display_shows_what_the_user_saw():
     assert [display(v) for v in (3.0, 3.5, True, dt.date(2020, 1, 3), dt.datetime(2020, 1, 3, 8, 30), None)] == [
         "3", "3.5", "TRUE", "2020-01-03", "2020-01-03 08:30:00", ""]
+
+
+@pytest.mark.parametrize("cells", [[True, 1, 1.0, False, 0], [1, True, 0, False, 1.0]])
+def test_distinct_keeps_bool_cells_apart_from_numbers(cells):
+    # pandas hashes True, 1 and 1.0 alike; a 是/否 cell must not take the place of a count of 1 (or the
+    # other way round) in whichever order they come.
+    codes, uniques = distinct(np.array(cells, dtype=object))
+    back = [uniques[c] for c in codes]
+    assert back == cells
+    assert [isinstance(v, bool) for v in back] == [isinstance(v, bool) for v in cells]
