@@ -15,9 +15,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def clean_text(value: object, limit: int = EXCEL_CELL_LIMIT) -> str:
-    """Any value as storable text: control characters dropped, cut with a note past ``limit``."""
+    """Any value as storable text: control characters dropped, cut with a note past ``limit``.
+
+    The limit counts UTF-16 units, as Excel does: a character beyond the BMP (an emoji, a rare CJK
+    ideograph) takes two, and a writer would otherwise cut the text itself, without the note."""
     text = "" if value is None else str(value)
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    if len(text) > limit:
-        text = text[: limit - len(CUT_NOTE)] + CUT_NOTE
+    if len(text) > limit // 2:  # shorter texts fit whatever they hold
+        units = text.encode("utf-16-le")
+        if len(units) > 2 * limit:
+            # CUT_NOTE is all BMP: one unit a character; "ignore" drops half a pair cut at the end.
+            text = units[: 2 * (limit - len(CUT_NOTE))].decode("utf-16-le", "ignore") + CUT_NOTE
     return text
