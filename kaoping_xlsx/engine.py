@@ -55,7 +55,6 @@ class SectionResult:
     section: Section
     status: np.ndarray  # OK / INCOMPLETE / NOT_ASSESSED
     clauses: tuple[ClauseResult, ...]
-    earned: np.ndarray  # Decimal or None: points before rescaling (bonus included)
     applicable_max: np.ndarray  # Decimal or None
     total: np.ndarray  # Decimal or None: the section score (百分制 after 不适用 rescaling)
     shown: np.ndarray  # float or None: ``total`` rounded half-up for display; ranks go by it
@@ -229,10 +228,8 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
     complete &= scored_any
 
     status = np.where(takes_part, np.where(complete, OK, INCOMPLETE), NOT_ASSESSED).astype(object)
-    earned = np.full(n, None, dtype=object)
-    earned[complete] = ZERO
-    applicable_max = np.full(n, None, dtype=object)
-    applicable_max[complete] = ZERO
+    # Per scored unit: the items' points, their maxima (less those marked 不适用), and bonus points apart.
+    earned, applicable_max, bonus = (np.where(complete, ZERO, None).astype(object) for _ in range(3))
     vetoes: dict[int, list[str]] = {}
     results = []
     for c in section.clauses:
@@ -265,8 +262,10 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
             failed = np.asarray(once.veto, dtype=bool)[inverse]
             veto[rows] = failed
             text[rows] = np.asarray(once.text, dtype=object)[inverse]
-            earned[rows] = earned[rows] + got
-            if not c.is_bonus:
+            if c.is_bonus:
+                bonus[rows] = bonus[rows] + got
+            else:
+                earned[rows] = earned[rows] + got
                 applicable_max[rows] = applicable_max[rows] + maxima
             for i in rows[failed].tolist():
                 vetoes.setdefault(i, []).append(f"{c.id} {c.name}")
@@ -275,20 +274,15 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
     total = np.full(n, None, dtype=object)
     rows = np.flatnonzero(complete)
     if len(rows):
-        bonus = np.full(len(rows), ZERO, dtype=object)
-        for r in results:
-            if r.clause.is_bonus:
-                got = r.points[rows]
-                bonus = bonus + np.where(blank(got), ZERO, got)
-        # 百分制: earned ÷ applicable max × section max (exact when nothing was marked 不适用).
-        total[rows] = (earned[rows] - bonus) * section.max / applicable_max[rows] + bonus
+        # 百分制: earned ÷ applicable max × section max (exact when nothing was marked 不适用), bonus after.
+        total[rows] = earned[rows] * section.max / applicable_max[rows] + bonus[rows]
     grade = np.full(n, "", dtype=object)
     if section.grades:
         grade[rows] = [section.grade_of(t) for t in total[rows]]
     downgrade = _downgrades(section.downgrades, columns, total, takes_part & present, rules.decimals)
     failed = _tuples(n, vetoes)
     display = shown(total, complete, rules.decimals)
-    return SectionResult(section, status, tuple(results), earned, applicable_max, total, display,
+    return SectionResult(section, status, tuple(results), applicable_max, total, display,
                          ranks(display, complete), grade, downgrade, failed, columns)
 
 
