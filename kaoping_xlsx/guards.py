@@ -322,10 +322,11 @@ class _Package:
         self.guard = guard
         self.handle = handle
         self.infos = {info.filename: info for info in infos}
+        self.small: dict[str, bytes] = {}  # structural parts read (and checked) so far
         self.sheets = self._sheet_parts()
         sheet_parts = {part for _, _, part in self.sheets}
         for part in sorted(self.infos):
-            if part not in sheet_parts:
+            if part not in sheet_parts and part not in self.small:
                 for _ in self.xml_chunks(part):
                     pass
         self.scanned: dict[str, SheetFacts] = {}
@@ -432,11 +433,14 @@ class _Package:
         return safe_et.fromstring(self.small_data(part), forbid_dtd=True)
 
     def small_data(self, part: str) -> bytes:
-        """A small structural part's bytes, after the byte checks (no DTD)."""
-        info = self.infos[part]
-        if info.file_size > MAX_SMALL_PART:
-            raise self.guard.refusal(Code.FILE_TOO_LARGE, f"过大（{_mib(info.file_size)}），疑似异常文件，拒绝读取。", part)
-        return b"".join(self.xml_chunks(part))
+        """A small structural part's bytes, after the byte checks (no DTD); each decompressed once."""
+        if part not in self.small:
+            info = self.infos[part]
+            if info.file_size > MAX_SMALL_PART:
+                raise self.guard.refusal(Code.FILE_TOO_LARGE, f"过大（{_mib(info.file_size)}），疑似异常文件，拒绝读取。",
+                                         part)
+            self.small[part] = b"".join(self.xml_chunks(part))
+        return self.small[part]
 
     # --- bounded streaming of one part --------------------------------------------------------------
 
