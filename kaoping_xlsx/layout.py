@@ -21,15 +21,16 @@ KEY_ROW = 0
 GROUP_ROW = 1
 LABEL_ROW = 2
 FIRST_DATA_ROW = 3
-HEADER_ROWS = FIRST_DATA_ROW
+HEADER_ROWS = FIRST_DATA_ROW - KEY_ROW  # data start this many rows below the key row, wherever it was found
 
 # Keys of the two fixed columns.
 UNIT_KEY = "@unit"
 TYPE_KEY = "@type"
 UNIT_HEADER = "单位名称"
 TYPE_HEADER = "单位类型"
+SECTIONS_HEADER = "参加部分"  # the units list's third column, and the meta sheet's
 
-_UNITS_HEADER = ("单位名称", "单位类型", "参加部分")
+_UNITS_HEADER = (UNIT_HEADER, TYPE_HEADER, SECTIONS_HEADER)
 SECTION_SEPARATOR = ","
 
 
