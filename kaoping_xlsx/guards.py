@@ -87,10 +87,10 @@ _PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 _FORMULA_HINT = re.compile(rb"<f[\s/>]")
 _ERROR_HINT = re.compile(rb"t=" + _Q + rb"e" + _Q)
 _FAST_ERROR = re.compile(
-    rb"<c r=" + _Q + rb"([A-Z]{1,3}[1-9][0-9]{0,6})" + _Q + rb"[^>]*?\st=" + _Q + rb"e" + _Q
+    rb"<c r=" + _Q + rb"(" + _REF + rb")" + _Q + rb"[^>]*?\st=" + _Q + rb"e" + _Q
     + rb"[^>]*(?<!/)>([^<]*(?:<(?!/c>|c[\s/>])[^<]*)*)</c>"
 )
-_FAST_FORMULA = re.compile(rb"<c r=" + _Q + rb"([A-Z]{1,3}[1-9][0-9]{0,6})" + _Q + rb"[^>]*>\s*<f[\s/>]")
+_FAST_FORMULA = re.compile(rb"<c r=" + _Q + rb"(" + _REF + rb")" + _Q + rb"[^>]*>\s*<f[\s/>]")
 _TAG = re.compile(rb"<(?:[\w.-]+:)?(row|c|f|v)(?=[\s/>])([^>]*)>([^<]*)")
 _ATTR_R = re.compile(rb"(?:^|\s)r\s*=\s*[\"']([^\"']*)")
 _ATTR_T = re.compile(rb"(?:^|\s)t\s*=\s*[\"']([^\"']*)")
