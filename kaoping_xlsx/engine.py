@@ -117,7 +117,15 @@ def shown(values: np.ndarray, eligible: np.ndarray, decimals: int) -> np.ndarray
     """The values leaders see: rounded half-up to ``decimals`` places (:func:`rounded`), as the nearest
     floats (None where not eligible)."""
     out = np.full(len(values), None, dtype=object)
-    out[eligible] = [float(rounded(v, decimals)) for v in values[eligible]]
+    chosen = values[eligible]
+    quantum = _quantum(decimals)
+    # Units share few distinct values, and equal values show alike: round each distinct value once.
+    # Only 0 and -0 are equal yet show apart (0.0, -0.0); with a -0 among the zeros, round each value.
+    as_shown = {v: float(v.quantize(quantum, ROUND_HALF_UP)) for v in set(chosen.tolist())}
+    if ZERO in as_shown and any(map(Decimal.is_signed, chosen[chosen == ZERO])):
+        out[eligible] = [float(v.quantize(quantum, ROUND_HALF_UP)) for v in chosen]
+    else:
+        out[eligible] = list(map(as_shown.__getitem__, chosen))
     return out
 
 
