@@ -164,16 +164,22 @@ def score(rules: Rules, units: Sequence[Unit], inputs: Mapping[str, pd.DataFrame
 
 @dataclass(frozen=True)
 class Roster:
-    """The unit list as columns, built once: names, types and a mask per type."""
+    """The unit list as columns, built once: names, types, a mask per type and each unit's type as a
+    number (the position of its mask)."""
 
     names: list[str]
     types: np.ndarray
     masks: Mapping[str, np.ndarray]
+    type_codes: np.ndarray
 
     @classmethod
     def of(cls, units: Sequence[Unit]) -> Roster:
         types = np.array([u.type for u in units], dtype=object)
-        return cls([u.name for u in units], types, {t: types == t for t in dict.fromkeys(types)})
+        masks = {t: types == t for t in dict.fromkeys(types)}
+        codes = np.zeros(len(types), dtype=np.int64)
+        for code, mask in enumerate(masks.values()):
+            codes[mask] = code
+        return cls([u.name for u in units], types, masks, codes)
 
     def of_types(self, wanted: Iterable[str]) -> np.ndarray:
         """Which units are of one of the ``wanted`` types."""
@@ -184,32 +190,54 @@ class Roster:
         return out
 
 
-def _aligned(frame: pd.DataFrame | None, names: list[str], keys: list[str]) -> tuple[dict, np.ndarray]:
-    """Columns of ``frame`` re-indexed to the unit list, as object arrays; plus which units had a row."""
+@dataclass(frozen=True)
+class Coded:
+    """A column's equal values numbered alike: ``codes`` per unit, -1 where blank (:func:`blank`), 0 up
+    to ``count`` - 1 for the rest."""
+
+    codes: np.ndarray
+    count: int
+
+    @property
+    def blank(self) -> np.ndarray:
+        return self.codes < 0
+
+
+def _aligned(frame: pd.DataFrame | None, names: list[str], keys: list[str]) -> tuple[dict, dict, np.ndarray]:
+    """Columns of ``frame`` re-indexed to the unit list, as object arrays; each column :class:`Coded`,
+    once (blank cells for the completeness check and the 降档 triggers, equal answers for
+    :func:`_distinct_rows`); which units had a row."""
     n = len(names)
     if frame is None or len(frame.index) == 0:
-        return {k: np.full(n, None, dtype=object) for k in keys}, np.zeros(n, bool)
+        nothing = Coded(np.full(n, -1, dtype=np.intp), 0)
+        return {k: np.full(n, None, dtype=object) for k in keys}, {k: nothing for k in keys}, np.zeros(n, bool)
     if not frame.index.is_unique:
         raise ValueError("each unit may appear only once in a section table")
     positions = pd.Index(frame.index).get_indexer(names)
     present = positions >= 0
-    columns = {}
+    columns, coded = {}, {}
     for key in keys:
         out = np.full(n, None, dtype=object)
+        codes = np.full(n, -1, dtype=np.intp)
+        count = 0
         if key in frame.columns:
             values = frame[key].to_numpy(dtype=object)
+            found, uniques = pd.factorize(values)  # blank (pd.isna) cells: -1
             out[present] = values[positions[present]]
-            out[pd.isna(out)] = None
+            codes[present] = found[positions[present]]
+            out[codes < 0] = None
+            count = len(uniques)
         columns[key] = out
-    return columns, present
+        coded[key] = Coded(codes, count)
+    return columns, coded, present
 
 
 def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], roster: Roster,
                    frame: pd.DataFrame | None, blocked: set[str]) -> SectionResult:
     n = len(units)
-    names, types = roster.names, roster.types
+    names = roster.names
     takes_part = np.fromiter((section.id in u.sections for u in units), dtype=bool, count=n)
-    columns, present = _aligned(frame, names, [f.key for f in section.fields])
+    columns, coded, present = _aligned(frame, names, [f.key for f in section.fields])
     usable = takes_part & present
     if blocked:
         usable &= np.fromiter((name not in blocked for name in names), dtype=bool, count=n)
@@ -230,9 +258,9 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
             scored_any |= needed
         for f in c.fields:
             if f.required and f.type != NA:
-                complete &= ~(needed & blank(columns[f.key]))
+                complete &= ~(needed & coded[f.key].blank)
     for f in section.inputs:
-        complete &= ~blank(columns[f.key])
+        complete &= ~coded[f.key].blank
     complete &= scored_any
 
     status = np.where(takes_part, np.where(complete, OK, INCOMPLETE), NOT_ASSESSED).astype(object)
@@ -255,9 +283,10 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
             for t, top in c.maxima.items():
                 if t in roster.masks:
                     maxima[roster.masks[t][rows]] = top
-            inputs = [columns[f.key][rows] for f in c.fields]
-            first, inverse = _distinct_rows(inputs + [types[rows]])  # the type sets the maximum
-            once = c.score({f.key: values[first] for f, values in zip(c.fields, inputs)}, maxima[first])
+            # The type sets the maximum.
+            first, inverse = _distinct_rows([coded[f.key] for f in c.fields] +
+                                            [Coded(roster.type_codes, len(roster.masks))], rows)
+            once = c.score({f.key: columns[f.key][rows[first]] for f in c.fields}, maxima[first])
             each = np.asarray(once.points, dtype=object)
             got = each[inverse]
             lost = np.full(len(first), ZERO, dtype=object) if c.is_bonus else \
@@ -287,39 +316,44 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
     grade = np.full(n, "", dtype=object)
     if section.grades:
         grade[rows] = [section.grade_of(t) for t in total[rows]]
-    downgrade = _downgrades(section.downgrades, columns, total, takes_part & present, rules.decimals)
+    downgrade = _downgrades(section.downgrades, columns, coded, total, takes_part & present, rules.decimals)
     failed = _tuples(n, vetoes)
     display = shown(total, complete, rules.decimals)
     return SectionResult(section, status, tuple(results), applicable_max, total, display,
                          ranks(display, complete), grade, downgrade, failed, columns)
 
 
-def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _distinct_rows(columns: list[Coded], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows with equal inputs (and maximum) are scored once: over thousands of units a clause sees a
-    few distinct answers, and the units then share one Decimal and one explanation each. Returns the
-    first row of each distinct combination and, per row, which combination it is."""
-    key = np.zeros(len(columns[0]), dtype=np.int64)
+    few distinct answers, and the units then share one Decimal and one explanation each. Returns, among
+    ``rows``, the first of each distinct combination (blank counts as one answer) and, per row, which
+    combination it is (numbered in order of first appearance)."""
+    key = np.zeros(len(rows), dtype=np.int64)
     radix = 1
     for col in columns:
-        codes, uniques = pd.factorize(pd.Series(col, dtype=object), use_na_sentinel=False)
-        if radix * len(uniques) >= 2**62:  # keep the mixed-radix key within int64
+        size = col.count + 1  # blank (-1) becomes 0
+        if radix * size >= 2**62:  # keep the mixed-radix key within int64
             key, seen = pd.factorize(key)
             radix = len(seen)
-        key = key + codes.astype(np.int64) * radix
-        radix *= max(len(uniques), 1)
+        key = key + (col.codes[rows] + 1).astype(np.int64) * radix
+        radix *= size
     inverse, _ = pd.factorize(key)
-    _, first = np.unique(inverse, return_index=True)
-    return first, inverse
+    # Numbered in order of appearance: a combination is new where its number passes all before it.
+    new = np.ones(len(inverse), dtype=bool)
+    new[1:] = inverse[1:] > np.maximum.accumulate(inverse)[:-1]
+    return np.flatnonzero(new), inverse
 
 
-def _downgrades(triggers: tuple[Trigger, ...], columns: dict, total: np.ndarray, returned: np.ndarray,
-                decimals: int) -> np.ndarray:
+def _downgrades(triggers: tuple[Trigger, ...], columns: dict, coded: dict, total: np.ndarray,
+                returned: np.ndarray, decimals: int) -> np.ndarray:
     """Every 降档 reason that fires, per unit; a trigger whose input is blank does not fire."""
     n = len(total)
     reasons: dict[int, list[str]] = {}
     for t in triggers:
-        values = total if t.kind == "score_below" else columns[t.input]
-        given = returned & ~blank(values)
+        if t.kind == "score_below":
+            values, given = total, returned & ~blank(total)
+        else:
+            values, given = columns[t.input], returned & ~coded[t.input].blank
         rows = np.flatnonzero(given)
         if t.kind == "score_below":
             fired = rows[values[rows] < t.threshold]
