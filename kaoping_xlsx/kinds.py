@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 import numpy as np
+import pandas as pd
 
 from .rules import (CHOICE, COUNT, NO, SCORE, TEXT, YES, YESNO, Clause, Field, Place, Scored,
                     SectionDraft, fmt, kind)
@@ -55,6 +56,25 @@ def _floor(points: np.ndarray) -> np.ndarray:
     return np.where(points < ZERO, ZERO, points)
 
 
+def _alike(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows equal in every column, value for value, read alike: the first row of each such combination
+    and, per row, which combination it is (numbered in order of first appearance)."""
+    rows = np.fromiter(zip(*columns), dtype=object, count=len(columns[0]))
+    inverse, _ = pd.factorize(rows, use_na_sentinel=False)
+    new = np.ones(len(inverse), dtype=bool)
+    new[1:] = inverse[1:] > np.maximum.accumulate(inverse)[:-1]
+    return np.flatnonzero(new), inverse
+
+
+def _worded(values: np.ndarray, before: str = "", after: str = "") -> list[str]:
+    """``before`` + each number as :func:`fmt` shows it + ``after``, written once per distinct number
+    (raters' scores and their sums repeat a few dozen numbers). Keyed by str: equal texts are the same
+    number, and a str hashes much quicker than a Decimal."""
+    texts = list(map(str, values))
+    words = {t: f"{before}{fmt(v)}{after}" for t, v in dict(zip(texts, values)).items()}
+    return list(map(words.__getitem__, texts))
+
+
 def _deducted_text(parts: list[str], deduction: Decimal, maximum: Decimal) -> str:
     """``漏报3条×2分=扣6分，得24分``; several parts are summed; 扣完为止 when it would go below 0."""
     if not parts:
@@ -69,15 +89,18 @@ def _deducted_text(parts: list[str], deduction: Decimal, maximum: Decimal) -> st
 
 def _itemised(failing: np.ndarray, labels: list[str], each: Decimal, maxima, lacking, complete) -> Scored:
     """Each failing item (a True in a unit's row) deducts ``each``, floor 0; the text names them:
-    ``lacking(names)`` + ``×1分=扣2分，得4分``, or ``complete(max)`` when none fails (1.1, 1.5, 5.3)."""
+    ``lacking(names)`` + ``×1分=扣2分，得4分``, or ``complete(max)`` when none fails (1.1, 1.5, 5.3).
+    The text depends only on which items fail and the maximum, so each such pair is written once."""
     deduction = _column(failing.sum(axis=1).tolist()) * each
     points = _floor(maxima - deduction)
+    patterns = np.ascontiguousarray(failing).view(np.dtype((np.void, failing.shape[1]))).ravel()
+    first, inverse = _alike(patterns.tolist(), maxima)
     text = []
-    for row, ded, top in zip(failing, deduction, maxima):
+    for row, ded, top in zip(failing[first].tolist(), deduction[first], maxima[first]):
         names = [label for label, bad in zip(labels, row) if bad]
         text.append(_deducted_text([f"{lacking(names)}×{fmt(each)}分=扣{fmt(ded)}分"], ded, top) if names
                     else complete(top))
-    return Scored(points, np.zeros(len(points), bool), _column(text))
+    return Scored(points, np.zeros(len(points), bool), _column(text)[inverse])
 
 
 def _base(table, place: Place, draft: SectionDraft) -> dict:
@@ -475,9 +498,8 @@ class Rater(Clause):
         if len(self.fields) == 1:
             text = [f"评分{fmt(p)}分" for p in points]
         else:
-            labels = [f.label for f in self.fields]
-            text = ["+".join(f"{label}{fmt(v)}" for label, v in zip(labels, row)) + f"=得{fmt(p)}分"
-                    for row, p in zip(zip(*values), points)]
+            terms = [_worded(v, f.label) for f, v in zip(self.fields, values)]
+            text = [f"{joined}=得{p}分" for joined, p in zip(map("+".join, zip(*terms)), _worded(points))]
         return Scored(points, np.zeros(len(points), bool), _column(text))
 
 
@@ -516,10 +538,10 @@ class WeightedRaters(Clause):
         values = [columns[f.key] for f in self.fields]
         average = sum((v * w for v, w in zip(values[1:], self.weights[1:])), values[0] * self.weights[0])
         points = average * maxima / self.scale
-        text = []
-        for i, (avg, p, m) in enumerate(zip(average, points, maxima)):
-            terms = "+".join(f"{f.label}{fmt(v[i])}×{fmt(w)}" for f, v, w in zip(self.fields, values, self.weights))
-            text.append(f"{terms}={fmt(avg)}，×{fmt(m)}/{fmt(self.scale)}=得{fmt(p)}分")
+        terms = [_worded(v, f.label, f"×{fmt(w)}") for f, v, w in zip(self.fields, values, self.weights)]
+        scale = fmt(self.scale)
+        text = [f"{joined}={avg}，×{fmt(m)}/{scale}=得{p}分"
+                for joined, avg, m, p in zip(map("+".join, zip(*terms)), _worded(average), maxima, _worded(points))]
         return Scored(points, np.zeros(len(points), bool), _column(text))
 
 
