@@ -117,15 +117,17 @@ def shown(values: np.ndarray, eligible: np.ndarray, decimals: int) -> np.ndarray
     """The values leaders see: rounded half-up to ``decimals`` places (:func:`rounded`), as the nearest
     floats (None where not eligible)."""
     out = np.full(len(values), None, dtype=object)
-    chosen = values[eligible]
+    chosen = values[eligible].tolist()
     quantum = _quantum(decimals)
-    # Units share few distinct values, and equal values show alike: round each distinct value once.
-    # Only 0 and -0 are equal yet show apart (0.0, -0.0); with a -0 among the zeros, round each value.
-    as_shown = {v: float(v.quantize(quantum, ROUND_HALF_UP)) for v in set(chosen.tolist())}
-    if ZERO in as_shown and any(map(Decimal.is_signed, chosen[chosen == ZERO])):
+    # Units often share few distinct values: then round each once. Keyed by str (sign, digits and
+    # exponent: equal texts are the same Decimal), which hashes much quicker than a Decimal.
+    texts = list(map(str, chosen))
+    firsts = dict(zip(texts, chosen))
+    if 2 * len(firsts) > len(chosen):  # mostly distinct: round value by value
         out[eligible] = [float(v.quantize(quantum, ROUND_HALF_UP)) for v in chosen]
     else:
-        out[eligible] = list(map(as_shown.__getitem__, chosen))
+        as_shown = {t: float(v.quantize(quantum, ROUND_HALF_UP)) for t, v in firsts.items()}
+        out[eligible] = list(map(as_shown.__getitem__, texts))
     return out
 
 
