@@ -117,18 +117,21 @@ def shown(values: np.ndarray, eligible: np.ndarray, decimals: int) -> np.ndarray
     """The values leaders see: rounded half-up to ``decimals`` places (:func:`rounded`), as the nearest
     floats (None where not eligible)."""
     out = np.full(len(values), None, dtype=object)
-    chosen = values[eligible].tolist()
     quantum = _quantum(decimals)
-    # Units often share few distinct values: then round each once. Keyed by str (sign, digits and
-    # exponent: equal texts are the same Decimal), which hashes much quicker than a Decimal.
-    texts = list(map(str, chosen))
-    firsts = dict(zip(texts, chosen))
-    if 2 * len(firsts) > len(chosen):  # mostly distinct: round value by value
-        out[eligible] = [float(v.quantize(quantum, ROUND_HALF_UP)) for v in chosen]
-    else:
-        as_shown = {t: float(v.quantize(quantum, ROUND_HALF_UP)) for t, v in firsts.items()}
-        out[eligible] = list(map(as_shown.__getitem__, texts))
+    out[eligible] = _once_each(values[eligible].tolist(), lambda v: float(v.quantize(quantum, ROUND_HALF_UP)))
     return out
+
+
+def _once_each(values: list, work) -> list:
+    """``work(value)`` for each value, worked out once per distinct value where values repeat (units
+    share few distinct points and totals). Keyed by str: equal texts are the same Decimal (sign, digits,
+    exponent), and a str hashes much quicker than a new Decimal."""
+    texts = list(map(str, values))
+    firsts = dict(zip(texts, values))
+    if 2 * len(firsts) > len(values):  # mostly distinct: the keys do not pay
+        return list(map(work, values))
+    done = {t: work(v) for t, v in firsts.items()}
+    return list(map(done.__getitem__, texts))
 
 
 def ranks(shown_values: np.ndarray, eligible: np.ndarray) -> np.ndarray:
@@ -359,10 +362,10 @@ def _downgrades(triggers: tuple[Trigger, ...], columns: dict, coded: dict, total
         rows = np.flatnonzero(given)
         if t.kind == "score_below":
             fired = rows[values[rows] < t.threshold]
-            words = [f"{t.reason}（{fmt(rounded(total[i], decimals))}分）" for i in fired]
+            words = _once_each(values[fired].tolist(), lambda v: f"{t.reason}（{fmt(rounded(v, decimals))}分）")
         elif t.kind == "count_at_least":
             fired = rows[values[rows] >= t.threshold]
-            words = [f"{t.reason}{values[i]}次" for i in fired]
+            words = _once_each(values[fired].tolist(), lambda v: f"{t.reason}{v}次")
         else:  # is_yes
             fired = rows[np.fromiter((v is True for v in values[rows]), dtype=bool, count=len(rows))]
             words = [t.reason] * len(fired)
