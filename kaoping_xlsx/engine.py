@@ -270,7 +270,8 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
 
     status = np.where(takes_part, np.where(complete, OK, INCOMPLETE), NOT_ASSESSED).astype(object)
     # Per scored unit: the items' points, their maxima (less those marked 不适用), and bonus points apart.
-    earned, applicable_max, bonus = (np.where(complete, ZERO, None).astype(object) for _ in range(3))
+    earned, bonus = (np.where(complete, ZERO, None).astype(object) for _ in range(2))
+    applicable_max = _applicable_max(section, roster, complete, applies, marked_na)
     vetoes: dict[int, list[str]] = {}
     results = []
     for c in section.clauses:
@@ -308,7 +309,6 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
                 bonus[rows] = bonus[rows] + got
             else:
                 earned[rows] = earned[rows] + got
-                applicable_max[rows] = applicable_max[rows] + maxima
             for i in rows[failed].tolist():
                 vetoes.setdefault(i, []).append(f"{c.id} {c.name}")
         results.append(ClauseResult(c, points, deduction, shown_points, shown_deduction, veto, text, marked_na[c.id]))
@@ -326,6 +326,26 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
     display = shown(total, complete, rules.decimals)
     return SectionResult(section, status, tuple(results), applicable_max, total, display,
                          ranks(display, complete), grade, downgrade, failed, columns)
+
+
+def _applicable_max(section: Section, roster: Roster, complete: np.ndarray, applies: dict,
+                    marked_na: dict) -> np.ndarray:
+    """Per scored unit, the maxima of the items it is scored on, added up in clause order. Units of one
+    type with the same 不适用 marks share the sum, so it is added up once for each such group."""
+    out = np.full(len(complete), None, dtype=object)
+    rows = np.flatnonzero(complete)
+    scored = [c for c in section.clauses if not c.is_bonus]
+    first, inverse = _distinct_rows([Coded(roster.type_codes, len(roster.masks))] +
+                                    [Coded(marked_na[c.id].astype(np.intp), 2) for c in scored], rows)
+    sums = []
+    for r in rows[first].tolist():
+        subtotal = ZERO
+        for c in scored:
+            if applies[c.id][r] and not marked_na[c.id][r]:
+                subtotal = subtotal + c.maxima[roster.types[r]]
+        sums.append(subtotal)
+    out[rows] = np.array(sums, dtype=object)[inverse]
+    return out
 
 
 def _distinct_rows(columns: list[Coded], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
