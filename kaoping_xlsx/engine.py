@@ -253,7 +253,10 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
     marked_na = {c.id: np.zeros(n, bool) for c in section.clauses}
     if section.allow_not_applicable:
         for c in section.clauses:
-            marked = np.fromiter((v is True for v in columns[f"{c.id}.na"]), dtype=bool, count=n)
+            key = f"{c.id}.na"
+            given = np.flatnonzero(~coded[key].blank)  # few units mark anything
+            marked = np.zeros(n, bool)
+            marked[given] = [v is True for v in columns[key][given]]
             marked_na[c.id] = marked & applies[c.id] & takes_part
     scored_any = np.zeros(n, bool)
     complete = usable.copy()
