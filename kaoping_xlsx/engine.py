@@ -275,7 +275,7 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
     # Per scored unit: the items' points, their maxima (less those marked 不适用), and bonus points apart.
     earned, bonus = (np.where(complete, ZERO, None).astype(object) for _ in range(2))
     applicable_max = _applicable_max(section, roster, complete, applies, marked_na)
-    vetoes: dict[int, list[str]] = {}
+    failed_vetoes = _no_items(n)
     results = []
     for c in section.clauses:
         rows = np.flatnonzero(complete & applies[c.id] & ~marked_na[c.id])
@@ -312,8 +312,9 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
                 bonus[rows] = bonus[rows] + got
             else:
                 earned[rows] = earned[rows] + got
-            for i in rows[failed].tolist():
-                vetoes.setdefault(i, []).append(f"{c.id} {c.name}")
+            if failed.any():
+                at = rows[failed]
+                failed_vetoes[at] = failed_vetoes[at] + _items([f"{c.id} {c.name}"])
         results.append(ClauseResult(c, points, deduction, shown_points, shown_deduction, veto, text, marked_na[c.id]))
 
     total = np.full(n, None, dtype=object)
@@ -325,10 +326,9 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
     if section.grades:
         grade[rows] = [section.grade_of(t) for t in total[rows]]
     downgrade = _downgrades(section.downgrades, columns, coded, total, takes_part & present, rules.decimals)
-    failed = _tuples(n, vetoes)
     display = shown(total, complete, rules.decimals)
     return SectionResult(section, status, tuple(results), applicable_max, total, display,
-                         ranks(display, complete), grade, downgrade, failed, columns)
+                         ranks(display, complete), grade, downgrade, failed_vetoes, columns)
 
 
 def _applicable_max(section: Section, roster: Roster, complete: np.ndarray, applies: dict,
@@ -376,7 +376,7 @@ def _downgrades(triggers: tuple[Trigger, ...], columns: dict, coded: dict, total
                 returned: np.ndarray, decimals: int) -> np.ndarray:
     """Every 降档 reason that fires, per unit; a trigger whose input is blank does not fire."""
     n = len(total)
-    reasons: dict[int, list[str]] = {}
+    reasons = _no_items(n)
     for t in triggers:
         if t.kind == "score_below":
             values, given = total, returned & ~blank(total)
@@ -392,27 +392,28 @@ def _downgrades(triggers: tuple[Trigger, ...], columns: dict, coded: dict, total
         else:  # is_yes
             fired = rows[np.fromiter((v is True for v in values[rows]), dtype=bool, count=len(rows))]
             words = [t.reason] * len(fired)
-        for i, word in zip(fired.tolist(), words):
-            reasons.setdefault(i, []).append(word)
-    return _tuples(n, reasons)
+        reasons[fired] = reasons[fired] + _items(words)
+    return reasons
 
 
-def _tuples(n: int, sparse: Mapping[int, list[str]]) -> np.ndarray:
-    """One tuple per unit: the listed units' items, () for the rest (most units)."""
+def _no_items(n: int) -> np.ndarray:
+    """One empty tuple per unit, to which items are added (tuple + tuple, a column at a time)."""
     out = np.empty(n, dtype=object)
     out.fill(())
-    for i, items in sparse.items():
-        out[i] = tuple(items)
     return out
+
+
+def _items(words: list[str]) -> np.ndarray:
+    """Each word as a one-item tuple, in an object array (a plain list of tuples would become 2-D)."""
+    return np.fromiter(((w,) for w in words), dtype=object, count=len(words))
 
 
 def _joined(n: int, per_section: list[np.ndarray]) -> np.ndarray:
     """Each unit's tuples from all sections, in section order."""
-    sparse: dict[int, list[str]] = {}
+    out = _no_items(n)
     for column in per_section:
-        for i in np.flatnonzero(np.fromiter(map(bool, column), dtype=bool, count=n)).tolist():
-            sparse.setdefault(i, []).extend(column[i])
-    return _tuples(n, sparse)
+        out = out + column
+    return out
 
 
 def _overall(rules: Rules, units: tuple[Unit, ...], sections: Mapping[str, SectionResult]) -> Result:
