@@ -324,7 +324,7 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
         total[rows] = earned[rows] * section.max / applicable_max[rows] + bonus[rows]
     grade = np.full(n, "", dtype=object)
     if section.grades:
-        grade[rows] = [section.grade_of(t) for t in total[rows]]
+        grade[rows] = _once_each(total[rows].tolist(), section.grade_of)
     downgrade = _downgrades(section.downgrades, columns, coded, total, takes_part & present, rules.decimals)
     display = shown(total, complete, rules.decimals)
     return SectionResult(section, status, tuple(results), applicable_max, total, display,
