@@ -220,20 +220,22 @@ def _aligned(frame: pd.DataFrame | None, names: list[str], keys: list[str]) -> t
         raise ValueError("each unit may appear only once in a section table")
     positions = pd.Index(frame.index).get_indexer(names)
     present = positions >= 0
+    rows = positions[present]
+    in_order = len(frame.index) == len(rows) == n and bool((rows == np.arange(n)).all())  # the usual case
     columns, coded = {}, {}
     for key in keys:
-        out = np.full(n, None, dtype=object)
-        codes = np.full(n, -1, dtype=np.intp)
-        count = 0
-        if key in frame.columns:
-            values = frame[key].to_numpy(dtype=object)
-            found, uniques = pd.factorize(values)  # blank (pd.isna) cells: -1
-            out[present] = values[positions[present]]
-            codes[present] = found[positions[present]]
-            out[codes < 0] = None
-            count = len(uniques)
-        columns[key] = out
-        coded[key] = Coded(codes, count)
+        if key not in frame.columns:
+            columns[key], coded[key] = np.full(n, None, dtype=object), Coded(np.full(n, -1, dtype=np.intp), 0)
+            continue
+        values = frame[key].to_numpy(dtype=object)
+        found, uniques = pd.factorize(values)  # blank (pd.isna) cells: -1
+        if in_order:
+            out, codes = values.copy(), found  # a copy: the frame's own cells stay as given
+        else:
+            out, codes = np.full(n, None, dtype=object), np.full(n, -1, dtype=np.intp)
+            out[present], codes[present] = values[rows], found[rows]
+        out[codes < 0] = None
+        columns[key], coded[key] = out, Coded(codes, len(uniques))
     return columns, coded, present
 
 
