@@ -66,12 +66,19 @@ def _alike(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(new), inverse
 
 
-def _worded(values: np.ndarray, before: str = "", after: str = "") -> list[str]:
-    """``before`` + each number as :func:`fmt` shows it + ``after``, written once per distinct number
-    (raters' scores and their sums repeat a few dozen numbers). Keyed by str: equal texts are the same
-    number, and a str hashes much quicker than a Decimal."""
-    texts = list(map(str, values))
-    words = {t: f"{before}{fmt(v)}{after}" for t, v in dict(zip(texts, values)).items()}
+def _worded(scores: np.ndarray, before: str, after: str = "") -> list[str]:
+    """``before`` + each entered score as :func:`fmt` shows it + ``after``, written once per distinct
+    score: a column of raters' scores repeats a few dozen numbers, and fmt shows equal numbers alike."""
+    numbers = scores.tolist()
+    words = {v: f"{before}{fmt(v)}{after}" for v in set(numbers)}
+    return list(map(words.__getitem__, numbers))
+
+
+def _formatted(results: np.ndarray) -> list[str]:
+    """:func:`fmt` of each computed number, once per distinct one. Keyed by str (equal texts are the
+    same number): a new Decimal's hash costs more than its fmt."""
+    texts = list(map(str, results))
+    words = {t: fmt(v) for t, v in dict(zip(texts, results)).items()}
     return list(map(words.__getitem__, texts))
 
 
@@ -499,7 +506,7 @@ class Rater(Clause):
             text = [f"评分{fmt(p)}分" for p in points]
         else:
             terms = [_worded(v, f.label) for f, v in zip(self.fields, values)]
-            text = [f"{joined}=得{p}分" for joined, p in zip(map("+".join, zip(*terms)), _worded(points))]
+            text = [f"{joined}=得{p}分" for joined, p in zip(map("+".join, zip(*terms)), _formatted(points))]
         return Scored(points, np.zeros(len(points), bool), _column(text))
 
 
@@ -540,8 +547,8 @@ class WeightedRaters(Clause):
         points = average * maxima / self.scale
         terms = [_worded(v, f.label, f"×{fmt(w)}") for f, v, w in zip(self.fields, values, self.weights)]
         scale = fmt(self.scale)
-        text = [f"{joined}={avg}，×{fmt(m)}/{scale}=得{p}分"
-                for joined, avg, m, p in zip(map("+".join, zip(*terms)), _worded(average), maxima, _worded(points))]
+        rows = zip(map("+".join, zip(*terms)), _formatted(average), maxima, _formatted(points))
+        text = [f"{joined}={avg}，×{fmt(m)}/{scale}=得{p}分" for joined, avg, m, p in rows]
         return Scored(points, np.zeros(len(points), bool), _column(text))
 
 
