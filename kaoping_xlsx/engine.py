@@ -290,18 +290,19 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
         text[~applies[c.id]] = NOT_FOR_TYPE
         text[marked_na[c.id]] = "不适用"
         if len(rows):
-            maxima = np.empty(len(rows), dtype=object)
-            for t, top in c.maxima.items():
-                if t in roster.masks:
-                    maxima[roster.masks[t][rows]] = top
             # The type sets the maximum.
             first, inverse = _distinct_rows([coded[f.key] for f in c.fields] +
                                             [Coded(roster.type_codes, len(roster.masks))], rows)
-            once = c.score({f.key: columns[f.key][rows[first]] for f in c.fields}, maxima[first])
+            scored = rows[first]
+            maxima = np.empty(len(scored), dtype=object)
+            for t, top in c.maxima.items():
+                if t in roster.masks:
+                    maxima[roster.masks[t][scored]] = top
+            once = c.score({f.key: columns[f.key][scored] for f in c.fields}, maxima)
             each = np.asarray(once.points, dtype=object)
             got = each[inverse]
             lost = np.full(len(first), ZERO, dtype=object) if c.is_bonus else \
-                np.where(maxima[first] > each, maxima[first] - each, ZERO)
+                np.where(maxima > each, maxima - each, ZERO)
             points[rows] = got
             deduction[rows] = lost[inverse]
             everyone = np.ones(len(first), dtype=bool)
