@@ -9,8 +9,10 @@ rounding happens only for display and ranking (:func:`rounded`).
 from __future__ import annotations
 
 import decimal
+import operator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Mapping, Sequence
 
@@ -120,6 +122,11 @@ def shown(values: np.ndarray, eligible: np.ndarray, decimals: int) -> np.ndarray
     quantum = _quantum(decimals)
     out[eligible] = _once_each(values[eligible].tolist(), lambda v: float(v.quantize(quantum, ROUND_HALF_UP)))
     return out
+
+
+def _is_true(values: np.ndarray) -> np.ndarray:
+    """Which cells hold True itself (``is True``: not 1, not a blank)."""
+    return np.fromiter(map(operator.is_, values.tolist(), repeat(True)), dtype=bool, count=len(values))
 
 
 def _once_each(values: list, work) -> list:
@@ -255,11 +262,7 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
     marked_na = {c.id: np.zeros(n, bool) for c in section.clauses}
     if section.allow_not_applicable:
         for c in section.clauses:
-            key = f"{c.id}.na"
-            given = np.flatnonzero(~coded[key].blank)  # few units mark anything
-            marked = np.zeros(n, bool)
-            marked[given] = [v is True for v in columns[key][given]]
-            marked_na[c.id] = marked & applies[c.id] & takes_part
+            marked_na[c.id] = _is_true(columns[f"{c.id}.na"]) & applies[c.id] & takes_part
     scored_any = np.zeros(n, bool)
     complete = usable.copy()
     for c in section.clauses:
@@ -393,7 +396,7 @@ def _downgrades(triggers: tuple[Trigger, ...], columns: dict, coded: dict, total
             fired = rows[values[rows] >= t.threshold]
             words = _once_each(values[fired].tolist(), lambda v: f"{t.reason}{v}次")
         else:  # is_yes
-            fired = rows[np.fromiter((v is True for v in values[rows]), dtype=bool, count=len(rows))]
+            fired = rows[_is_true(values[rows])]
             words = [t.reason] * len(fired)
         reasons[fired] = reasons[fired] + _items(words)
     return reasons
