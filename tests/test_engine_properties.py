@@ -224,3 +224,21 @@ def test_shown_values_are_the_exact_ones_rounded_half_up(case):
 def test_shown_rounds_half_up_to_two_places(exact, eligible, expected):
     values = np.array([Decimal(exact)], dtype=object)
     assert list(shown(values, np.array([eligible]), 2)) == [expected]
+
+
+# Values that repeat (equal numbers written differently, zeros of both signs, halves) and values that do not.
+_REPEATING = st.sampled_from(["0", "-0", "0.00", "-0.000", "1", "1.0", "1E+1", "0.005", "-0.005", "89.995"])
+_ANY = st.decimals(min_value=-1000, max_value=1000, places=4, allow_nan=False, allow_infinity=False)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(_REPEATING.map(Decimal), st.booleans()), max_size=80)
+       | st.lists(st.tuples(_REPEATING.map(Decimal) | _ANY, st.booleans()), max_size=80), st.integers(0, 6))
+def test_shown_is_each_values_own_rounding_whether_values_repeat_or_not(cells, decimals):
+    # shown rounds each distinct value once where values repeat; every cell must still show its own
+    # value rounded, down to the sign of a zero (-0 shows as -0.0).
+    values = np.empty(len(cells), dtype=object)
+    values[:] = [v for v, _ in cells]
+    eligible = np.array([e for _, e in cells], dtype=bool)
+    want = [repr(float(rounded(v, decimals))) if e else "None" for v, e in cells]
+    assert [repr(s) for s in shown(values, eligible, decimals)] == want
