@@ -79,7 +79,7 @@ _Q = rb"[\"']"
 _REF = rb"[A-Z]{1,3}[1-9][0-9]{0,6}"
 _FAST_COL = re.compile(rb"<c r=" + _Q + rb"([A-Z]{1,3})[1-9]")
 _FAST_ROW = re.compile(rb"<c r=" + _Q + rb"[A-Z]{1,3}([1-9][0-9]{0,6})" + _Q)
-_FAST_LAST = re.compile(rb"<c r=" + _Q + rb"(" + _REF + rb")" + _Q)
+_FAST_CELL = re.compile(rb"<c r=" + _Q + rb"(" + _REF + rb")" + _Q)
 _MAX_BEYOND_HITS = 64  # cells found beyond the running maximum in one piece before counting them all
 _ODD_CELL = re.compile(rb"<c(?! r=" + _Q + _REF + _Q + rb")[\s/>]")
 _PREFIX_HINT = re.compile(rb":(?:c|row)[\s/>]")  # cheap; confirmed by _PREFIXED
@@ -582,22 +582,27 @@ class _SheetScan:
             self.merged.append(self._range(match.group(1)))
 
     def _take_fast(self, text: bytes) -> None:
-        """A few C-level scans per piece and no per-cell Python: the used range grows only where a cell
-        lies beyond the running maximum, and formulas, merges and errors are looked at only if present."""
-        if _ODD_CELL.search(text) or (_PREFIX_HINT.search(text) and _PREFIXED.search(text)):
+        """A few C-level scans per piece and no per-cell Python: one search visits every cell once and stops
+        only at an odd one (then the piece is irregular) or at one beyond the running maximum (which grows
+        the used range); formulas, merges and errors are looked at only if present."""
+        if _PREFIX_HINT.search(text) and _PREFIXED.search(text):
             raise _Irregular
-        last = _FAST_LAST.match(text, max(0, text.rfind(b"<c r=")))
+        last = _FAST_CELL.match(text, max(0, text.rfind(b"<c r=")))
         if last:
-            self._grow(last.group(1))  # the piece's last cell usually holds its largest row and column
+            self._grow_regular(last.group(1), text, 0)  # the piece's last cell usually holds its largest row and column
         pos = 0
         hits = 0
-        while match := _beyond(self.max_row, self.max_col).search(text, pos):
+        while match := _unexpected(self.max_row, self.max_col).search(text, pos):
+            cell = _FAST_CELL.match(text, match.start())
+            if not cell:
+                raise _Irregular
             hits += 1
             if hits > _MAX_BEYOND_HITS:
+                self._check_regular(text, match.start())
                 self._grow_all(text)
                 break
-            self._grow(match.group(1))
-            pos = match.end()
+            self._grow_regular(cell.group(1), text, match.start())
+            pos = cell.end()
         if _FORMULA_HINT.search(text):
             self.formulas.update(self._cell(ref) for ref in _FAST_FORMULA.findall(text))
         if b"mergeCell" in text:
@@ -611,6 +616,21 @@ class _SheetScan:
         row, col = self._cell(ref)
         self.max_row = max(self.max_row, row)
         self.max_col = max(self.max_col, col)
+
+    def _grow_regular(self, ref: bytes, text: bytes, at: int) -> None:
+        """:meth:`_grow` for the cell at ``at`` of a piece regular before it. A ref past Excel's limits is
+        refused only if the rest of the piece is regular too: an irregular piece is scanned again exactly,
+        and that scan's verdict holds."""
+        try:
+            self._grow(ref)
+        except Refused:
+            self._check_regular(text, at)
+            raise
+
+    @staticmethod
+    def _check_regular(text: bytes, at: int) -> None:
+        if _ODD_CELL.search(text, at):
+            raise _Irregular
 
     def _grow_all(self, text: bytes) -> None:
         """Cells out of order: take the largest row and column of the piece from all its refs at once."""
@@ -685,25 +705,29 @@ class _SheetScan:
 
 
 @functools.lru_cache(maxsize=256)
-def _beyond(max_row: int, max_col: int) -> re.Pattern[bytes]:
-    """A pattern for well-formed cell refs with a row or column beyond (max_row, max_col)."""
-    letters = col_letter(max_col).encode() if max_col >= 0 else b""
-    digits = str(max_row + 1).encode() if max_row >= 0 else b""
-    return re.compile(rb"<c r=" + _Q + rb"((?:" + _greater(letters, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", 3)
-                      + rb")[1-9][0-9]{0,6}|[A-Z]{1,3}(?:" + _greater(digits, b"0123456789", 7) + rb"))" + _Q)
+def _unexpected(max_row: int, max_col: int) -> re.Pattern[bytes]:
+    """A pattern for the <c> tags that do not open with a well-formed ref within (max_row, max_col): odd
+    cells, and cells beyond the running maximum. At every other cell it fails after a few steps."""
+    within = b"(?!)"
+    if max_row >= 0 and max_col >= 0:
+        within = (rb"(?:" + _not_after(col_letter(max_col).encode(), b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                  + rb")(?:" + _not_after(str(max_row + 1).encode(), b"0123456789") + rb")")
+    return re.compile(rb"<c(?! r=" + _Q + within + _Q + rb")[\s/>]")
 
 
-def _greater(text: bytes, symbols: bytes, longest: int) -> bytes:
-    """A pattern for column letters or row digits (no leading zero) that come after ``text``:
-    longer ones, or the same length with a larger symbol at the first difference."""
+def _not_after(text: bytes, symbols: bytes) -> bytes:
+    """A pattern for column letters or row digits (no leading zero) that do not come after ``text``:
+    shorter ones, or the same length with a smaller symbol at the first difference, or ``text`` itself."""
     every = b"[%c-%c]" % (symbols[0], symbols[-1])
-    lead = b"[1-9]" if symbols[0] == ord("0") else every
-    options = [lead + every + b"{%d,%d}" % (len(text), longest - 1)] if len(text) < longest else []
+    lowest = ord("1") if symbols[0] == ord("0") else symbols[0]
+    options = [b"[%c-%c]%s{0,%d}" % (lowest, symbols[-1], every, len(text) - 2)] if len(text) > 1 else []
     for i, symbol in enumerate(text):
-        if symbol != symbols[-1]:
-            larger = b"[%c-%c]" % (symbol + 1, symbols[-1])
-            options.append(re.escape(text[:i]) + larger + every + b"{%d}" % (len(text) - i - 1))
-    return b"|".join(options) or b"(?!)"
+        first = lowest if i == 0 else symbols[0]
+        top = symbol if i == len(text) - 1 else symbol - 1  # the last position includes ``text`` itself
+        if top >= first:
+            rest = len(text) - i - 1
+            options.append(text[:i] + b"[%c-%c]" % (first, top) + (every + b"{%d}" % rest if rest else b""))
+    return b"|".join(options)
 
 
 def _cut(window: bytes, fast: bool) -> int:

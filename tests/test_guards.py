@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from kaoping_xlsx import guards
 from kaoping_xlsx.guards import FileFacts, Refused, inspect
 from kaoping_xlsx.problems import Code
+from kaoping_xlsx.xlref import MAX_ROW, col_letter
 
 from hostile import MAIN_NS, XML_HEAD, ole_file, parts, patch_declared_size, worksheet, write_zip
 from office import convert, needs_office
@@ -385,6 +386,64 @@ def test_cells_out_of_order(tmp_path, monkeypatch):
                      for r, c in [(700, b"B"), (5, b"AB"), (9, b"C"), (12, b"D"), (13, b"E"), (2, b"A")])
     facts = inspect(sheet_xlsx(tmp_path, cells), NAME).sheets["放管服"]
     assert (facts.max_row, facts.max_col) == (699, 27)
+
+
+def test_the_fast_search_stops_exactly_at_cells_beyond_the_maximum():
+    """The one search per piece passes over a cell iff its ref is well-formed and within the running
+    maximum: checked against the numbers for every column up to three letters and rows around each limit."""
+    letters = [col_letter(c) for c in range(guards.MAX_COL)] + ["XFE", "XZZ", "ZZZ"]
+    for max_col in (0, 1, 24, 25, 26, 30, 51, 700, 701, 702, 728, 5000, guards.MAX_COL - 1):
+        pattern = guards._unexpected(0, max_col)
+        for col, text in enumerate(letters):
+            assert (pattern.match(b'<c r="%s1"/>' % text.encode()) is None) == (col <= max_col), (max_col, text)
+    for max_row in (0, 8, 9, 10, 99, 10002, 10009, 99999, 654320, MAX_ROW - 1):
+        pattern = guards._unexpected(max_row, 0)
+        for row in {*range(1, 1200), *range(max_row - 1200, max_row + 1200), 9_999_999} - {*range(-1200, 1)}:
+            assert (pattern.match(b"<c r='A%d'>" % row) is None) == (row <= max_row + 1), (max_row, row)
+    for odd in (b"<c>", b"<c/>", b'<c s="1" r="A1">', b'<c r="a1">', b'<c r="A01">', b'<c r="A1 ">', b"<c\tr='A1'>"):
+        assert guards._unexpected(MAX_ROW - 1, guards.MAX_COL - 1).match(odd), odd
+    assert guards._unexpected(-1, -1).match(b'<c r="A1">') and not guards._unexpected(0, 0).match(b'<col r="B2">')
+
+
+def test_a_far_cell_hidden_inside_a_piece(tmp_path, monkeypatch):
+    """Neither the piece's last cell nor in its first row, at every chunk size: found wherever the pieces end."""
+    rows = [b'<row r="%d">%s</row>' % (r, b"".join(b'<c r="%s%d"><v>1</v></c>' % (c, r) for c in (b"A", b"B", b"C")))
+            for r in range(1, 40)]
+    rows[17] = rows[17].replace(b'<c r="B18">', b'<c r="AB900"><v>2</v></c><c r="B18">')
+    path = sheet_xlsx(tmp_path, b"".join(rows))
+    for chunk in (64, 100, 333, 4096):
+        monkeypatch.setattr(guards, "_CHUNK", chunk)
+        facts = inspect(path, NAME).sheets["放管服"]
+        assert (facts.max_row, facts.max_col) == (899, 27), chunk
+
+
+def test_pieces_ending_anywhere_give_the_same_facts(tmp_path, monkeypatch):
+    """Chunks (of 64 bytes and more: the XML declaration is read from the first) ending inside refs, tags
+    and values; cells out of order, formulas and merges."""
+    cells = b"".join(b'<row r="%d"><c r="B%d" t="s"><v>0</v></c><c r="C%d"><f>B%d</f><v>0</v></c>'
+                     b'<c r="%s%d"><v>%d</v></c></row>' % (r, r, r, r, b"XY" if r == 7 else b"D", 300 - r, r)
+                     for r in range(1, 30))
+    path = sheet_xlsx(tmp_path, cells, b'<mergeCells count="1"><mergeCell ref="E2:F3"/></mergeCells>')
+    whole = inspect(path, NAME).sheets["放管服"]
+    assert (whole.max_row, whole.max_col) == (298, 648) and len(whole.formulas) == 29 and whole.merged
+    for chunk in range(64, 200):
+        monkeypatch.setattr(guards, "_CHUNK", chunk)
+        assert inspect(path, NAME).sheets["放管服"] == whole, chunk
+
+
+@pytest.mark.parametrize("odd", [b"<c><v>1</v></c>", b'<x:c r="A3"/>', b'<c s="1" r="A3"/>'],
+                         ids=["without r", "prefixed", "r not first"])
+@pytest.mark.parametrize("after, hits", [(b"", 64), (b'<c r="B3"/>', 64), (b'<c r="B3"/>', 0)],
+                         ids=["last cell", "met on the way", "past the hit budget"])
+def test_an_odd_cell_after_a_ref_past_excel_is_scanned_exactly(tmp_path, monkeypatch, odd, after, hits):
+    """The fast search meets the ref past Excel's last row before the odd cell of the same piece; the
+    piece is irregular all the same, so the exact scan's verdict holds: here, the row numbered 0 before it."""
+    monkeypatch.setattr(guards, "_MAX_BEYOND_HITS", hits)
+    rows = b'<row r="0"><c r="A1048577"><v>1</v></c></row><row r="3">' + odd + after + b"</row>"
+    problem = refused(sheet_xlsx(tmp_path, rows)).problem
+    assert problem.code is Code.FILE_CORRUPT and "行号“0”无效" in problem.message
+    regular = refused(sheet_xlsx(tmp_path, rows.replace(odd, b'<c r="A3"/>'))).problem
+    assert regular.code is Code.FILE_CORRUPT and "单元格地址“A1048577”无效" in regular.message
 
 
 def test_far_apart_cells_refused(tmp_path):
