@@ -82,10 +82,13 @@ _FAST_ROW = re.compile(rb"<c r=" + _Q + rb"[A-Z]{1,3}([1-9][0-9]{0,6})" + _Q)
 _FAST_CELL = re.compile(rb"<c r=" + _Q + rb"(" + _REF + rb")" + _Q)
 _MAX_BEYOND_HITS = 64  # cells found beyond the running maximum in one piece before counting them all
 _ODD_CELL = re.compile(rb"<c(?! r=" + _Q + _REF + _Q + rb")[\s/>]")
-_PREFIX_HINT = re.compile(rb":(?:c|row)[\s/>]")  # cheap; confirmed by _PREFIXED
+# Hints: cheap searches, each led by a literal byte (the regex engine skips to it); where that byte is rare
+# (":", "f", "m" in sheet XML), a memchr for it skips most pieces outright. See _holds.
+_PREFIX_HINT = re.compile(rb":(?:c|row)[\s/>]")  # confirmed by _PREFIXED
 _PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
-_FORMULA_HINT = re.compile(rb"<f[\s/>]")
-_ERROR_HINT = re.compile(rb"t=" + _Q + rb"e" + _Q)
+_FORMULA_HINT = re.compile(rb"f(?<=<f)[\s/>]")  # "<f" then a separator, led by the rarer "f"
+_ERROR_HINT = re.compile(rb"e(?<=t=" + _Q + rb"e)" + _Q)  # 't="e"', led by the rarer "e"
+_MERGE_HINT = re.compile(rb"mergeCell")
 _FAST_ERROR = re.compile(
     rb"<c r=" + _Q + rb"(" + _REF + rb")" + _Q + rb"[^>]*?\st=" + _Q + rb"e" + _Q
     + rb"[^>]*(?<!/)>([^<]*(?:<(?!/c>|c[\s/>])[^<]*)*)</c>"
@@ -585,7 +588,7 @@ class _SheetScan:
         """A few C-level scans per piece and no per-cell Python: one search visits every cell once and stops
         only at an odd one (then the piece is irregular) or at one beyond the running maximum (which grows
         the used range); formulas, merges and errors are looked at only if present."""
-        if _PREFIX_HINT.search(text) and _PREFIXED.search(text):
+        if _holds(text, _PREFIX_HINT) and _PREFIXED.search(text):
             raise _Irregular
         last = _FAST_CELL.match(text, max(0, text.rfind(b"<c r=")))
         if last:
@@ -603,11 +606,11 @@ class _SheetScan:
                 break
             self._grow_regular(cell.group(1), text, match.start())
             pos = cell.end()
-        if _FORMULA_HINT.search(text):
+        if _holds(text, _FORMULA_HINT):
             self.formulas.update(self._cell(ref) for ref in _FAST_FORMULA.findall(text))
-        if b"mergeCell" in text:
+        if _holds(text, _MERGE_HINT):
             self._take_merges(text)
-        if _ERROR_HINT.search(text):
+        if _holds(text, _ERROR_HINT):
             for ref, inner in _FAST_ERROR.findall(text):
                 value = _VALUE.search(inner)
                 self.errors[self._cell(ref)] = value.group(1).decode("utf-8", "replace") if value else ""
@@ -728,6 +731,13 @@ def _not_after(text: bytes, symbols: bytes) -> bytes:
             rest = len(text) - i - 1
             options.append(text[:i] + b"[%c-%c]" % (first, top) + (every + b"{%d}" % rest if rest else b""))
     return b"|".join(options)
+
+
+def _holds(text: bytes, hint: re.Pattern[bytes]) -> bool:
+    """Whether ``hint`` occurs in ``text``: searched from the first byte that can start a match, found by
+    memchr (no match can start before it; lookbehinds still see the bytes there)."""
+    start = text.find(hint.pattern[:1])
+    return start >= 0 and hint.search(text, start) is not None
 
 
 def _cut(window: bytes, fast: bool) -> int:

@@ -3,6 +3,7 @@ real cells, and nothing is decompressed or held beyond the limits. Each test bui
 
 from __future__ import annotations
 
+import re
 import struct
 import tracemalloc
 import zipfile
@@ -403,6 +404,12 @@ def test_the_fast_search_stops_exactly_at_cells_beyond_the_maximum():
     for odd in (b"<c>", b"<c/>", b'<c s="1" r="A1">', b'<c r="a1">', b'<c r="A01">', b'<c r="A1 ">', b"<c\tr='A1'>"):
         assert guards._unexpected(MAX_ROW - 1, guards.MAX_COL - 1).match(odd), odd
     assert guards._unexpected(-1, -1).match(b'<c r="A1">') and not guards._unexpected(0, 0).match(b'<col r="B2">')
+
+
+def test_every_hint_starts_with_a_plain_byte():
+    """A hint is searched from the first occurrence of its first byte: that byte must stand for itself."""
+    for hint in (guards._PREFIX_HINT, guards._FORMULA_HINT, guards._ERROR_HINT, guards._MERGE_HINT):
+        assert re.escape(hint.pattern[:1]) == hint.pattern[:1] != b"", hint.pattern
 
 
 def test_a_far_cell_hidden_inside_a_piece(tmp_path, monkeypatch):
