@@ -719,18 +719,28 @@ def _unexpected(max_row: int, max_col: int) -> re.Pattern[bytes]:
 
 
 def _not_after(text: bytes, symbols: bytes) -> bytes:
-    """A pattern for column letters or row digits (no leading zero) that do not come after ``text``:
-    shorter ones, or the same length with a smaller symbol at the first difference, or ``text`` itself."""
-    every = b"[%c-%c]" % (symbols[0], symbols[-1])
+    """A pattern for column letters or row digits (no leading zero) that do not come after ``text``: the
+    same length and not larger (tried first: there rows and columns usually are), or shorter."""
     lowest = ord("1") if symbols[0] == ord("0") else symbols[0]
-    options = [b"[%c-%c]%s{0,%d}" % (lowest, symbols[-1], every, len(text) - 2)] if len(text) > 1 else []
-    for i, symbol in enumerate(text):
-        first = lowest if i == 0 else symbols[0]
-        top = symbol if i == len(text) - 1 else symbol - 1  # the last position includes ``text`` itself
-        if top >= first:
-            rest = len(text) - i - 1
-            options.append(text[:i] + b"[%c-%c]" % (first, top) + (every + b"{%d}" % rest if rest else b""))
-    return b"|".join(options)
+    same = _up_to(text, symbols, lowest)
+    if len(text) == 1:
+        return same
+    every = b"[%c-%c]" % (symbols[0], symbols[-1])
+    more = every + b"{0,%d}" % (len(text) - 2) if len(text) > 2 else b""
+    return same + b"|[%c-%c]" % (lowest, symbols[-1]) + more
+
+
+def _up_to(text: bytes, symbols: bytes, lowest: int) -> bytes:
+    """A pattern for strings as long as ``text`` that do not come after it, the first symbol from ``lowest``:
+    a smaller first symbol and any others, or the same one and then not after the rest. Spelled as a trie,
+    so that no symbol is matched twice."""
+    head = text[0]
+    if len(text) == 1:
+        return b"[%c-%c]" % (lowest, head)
+    every = b"[%c-%c]" % (symbols[0], symbols[-1])
+    rest = every + b"{%d}" % (len(text) - 1) if len(text) > 2 else every
+    smaller = [b"[%c-%c]" % (lowest, head - 1) + rest] if head > lowest else []
+    return b"|".join(smaller + [b"%c(?:%s)" % (head, _up_to(text[1:], symbols, symbols[0]))])
 
 
 def _holds(text: bytes, hint: re.Pattern[bytes]) -> bool:
