@@ -89,6 +89,7 @@ _PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 _FORMULA_HINT = re.compile(rb"f(?<=<f)[\s/>]")  # "<f" then a separator, led by the rarer "f"
 _ERROR_HINT = re.compile(rb"e(?<=t=" + _Q + rb"e)" + _Q)  # 't="e"', led by the rarer "e"
 _MERGE_HINT = re.compile(rb"mergeCell")
+_HINT_PROBES = 64  # places a hint is tried at one by one before the rest of a piece is searched at once
 _FAST_ERROR = re.compile(
     rb"<c r=" + _Q + rb"(" + _REF + rb")" + _Q + rb"[^>]*?\st=" + _Q + rb"e" + _Q
     + rb"[^>]*(?<!/)>([^<]*(?:<(?!/c>|c[\s/>])[^<]*)*)</c>"
@@ -744,10 +745,18 @@ def _up_to(text: bytes, symbols: bytes, lowest: int) -> bytes:
 
 
 def _holds(text: bytes, hint: re.Pattern[bytes]) -> bool:
-    """Whether ``hint`` occurs in ``text``: searched from the first byte that can start a match, found by
-    memchr (no match can start before it; lookbehinds still see the bytes there)."""
-    start = text.find(hint.pattern[:1])
-    return start >= 0 and hint.search(text, start) is not None
+    """Whether ``hint`` occurs in ``text``. A match starts only at its first byte, found by memchr: the first
+    few of those (a sheet's opening tag holds a few ":", "f" and "m") are tried in place, then the rest of the
+    piece is searched at once. Lookbehinds still see the bytes before where a match is tried."""
+    lead = hint.pattern[:1]
+    at = -1
+    for _ in range(_HINT_PROBES):
+        at = text.find(lead, at + 1)
+        if at < 0:
+            return False
+        if hint.match(text, at):
+            return True
+    return hint.search(text, at + 1) is not None
 
 
 def _cut(window: bytes, fast: bool) -> int:

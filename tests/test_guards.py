@@ -412,6 +412,15 @@ def test_every_hint_starts_with_a_plain_byte():
         assert re.escape(hint.pattern[:1]) == hint.pattern[:1] != b"", hint.pattern
 
 
+def test_a_hint_is_found_before_after_and_among_the_places_tried_one_by_one(monkeypatch):
+    for probes in (0, 1, 3, 64):
+        monkeypatch.setattr(guards, "_HINT_PROBES", probes)
+        for decoys in range(6):
+            text = b'<c r="A1">' + b"<g f='1'/>" * decoys + b"<f>1</f></c>"
+            assert guards._holds(text, guards._FORMULA_HINT), (probes, decoys)
+            assert not guards._holds(text.replace(b"<f>", b"<g>"), guards._FORMULA_HINT), (probes, decoys)
+
+
 def test_a_far_cell_hidden_inside_a_piece(tmp_path, monkeypatch):
     """Neither the piece's last cell nor in its first row, at every chunk size: found wherever the pieces end."""
     rows = [b'<row r="%d">%s</row>' % (r, b"".join(b'<c r="%s%d"><v>1</v></c>' % (c, r) for c in (b"A", b"B", b"C")))
