@@ -781,8 +781,12 @@ class _Irregular(Exception):
 
 
 def _declares_dtd(window: bytes) -> bool:
-    """Whether "<!DOCTYPE" or "<!ENTITY" (any case, UTF-8 or UTF-16) occurs; hints are rare, so cheap."""
-    for hint in _UNSAFE_HINT.finditer(window):
+    """Whether "<!DOCTYPE" or "<!ENTITY" (any case, UTF-8 or UTF-16) occurs; hints are rare, so cheap, and
+    searched for only from the first "!" (found by memchr; most parts hold none)."""
+    start = window.find(b"!")
+    if start < 0:
+        return False
+    for hint in _UNSAFE_HINT.finditer(window, start):
         at = hint.start()
         around = window[max(0, at - 2): at + _UNSAFE_SPAN].replace(b"\x00", b"").upper()
         if around.startswith(_UNSAFE_WORDS) or around[1:].startswith(_UNSAFE_WORDS):
