@@ -463,11 +463,12 @@ class _Package:
             if plain and chunk.translate(None, _ALLOWED):  # ~10x a regex class scan
                 raise self.guard.refusal(Code.FILE_CORRUPT,
                                          "含有XML不允许的控制字符，文件已损坏；请用Excel或WPS打开后另存为.xlsx再报送。", part)
-            window = tail + chunk
-            if _declares_dtd(window):
+            # The seam with the previous chunk is searched apart (a hint in the first two bytes of the chunk
+            # needs _UNSAFE_SPAN bytes after it), so that the chunk is not copied behind the tail.
+            if _declares_dtd(tail + chunk[:_UNSAFE_SPAN + 2]) or _declares_dtd(chunk):
                 raise self.guard.refusal(Code.FILE_UNSAFE_XML,
                                          "含有DTD或实体声明（<!DOCTYPE/<!ENTITY），可能是恶意构造的文件，拒绝读取。", part)
-            tail = window[-_UNSAFE_SPAN:]
+            tail = (tail + chunk[-_UNSAFE_SPAN:])[-_UNSAFE_SPAN:]
             if is_xml:
                 last = chunk.rfind(b">")
                 run = since_gt + (chunk.find(b">") if last >= 0 else len(chunk))

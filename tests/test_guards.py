@@ -8,6 +8,7 @@ import struct
 import tracemalloc
 import zipfile
 import zlib
+from itertools import product
 from pathlib import Path
 from typing import Callable
 
@@ -279,6 +280,23 @@ def test_dtd_split_across_chunks(tmp_path, monkeypatch):
         for pad in range(chunk):
             members = parts({"放管服": b" " * pad + EXTERNAL + sheet.removeprefix(XML_HEAD)})
             assert refused(write_zip(tmp_path / "f.xlsx", members)).problem.code is Code.FILE_UNSAFE_XML
+
+
+def test_utf16_dtd_and_look_alikes_split_across_chunks(tmp_path, monkeypatch):
+    """Every offset against tiny chunk sizes, in UTF-16 (a declaration twice as long) and for text that
+    holds a "!D" or "!E" but no declaration: refused exactly when there is one."""
+    look_alikes = XML_HEAD + '<sst><si><t>{}x!DOCTYPE <!-- !Entity --> &lt;!ENTITY !e</t></si></sst>'.encode()
+    for chunk in (5, 11, 17, 23):
+        monkeypatch.setattr(guards, "_CHUNK", chunk)
+        for pad in range(chunk):
+            for declaration, encoding in product(("<!DOCTYPE x>", '<!ENTITY a "b">'), ("utf-16-le", "utf-16-be")):
+                members = parts()
+                members["xl/sharedStrings.xml"] = ('<?xml version="1.0" encoding="UTF-16"?>' + " " * pad
+                                                   + declaration + "<sst/>").encode(encoding)
+                assert refused(write_zip(tmp_path / "f.xlsx", members)).problem.code is Code.FILE_UNSAFE_XML
+            members = parts()
+            members["xl/sharedStrings.xml"] = look_alikes.replace(b"{}", b" " * pad)
+            assert isinstance(inspect(write_zip(tmp_path / "f.xlsx", members), NAME), FileFacts), (chunk, pad)
 
 
 def test_comments_and_cdata_are_not_dtds(tmp_path):
