@@ -562,9 +562,9 @@ class _SheetScan:
                 carry = window
                 self._check_carry(carry)
                 continue
-            self._take(window[:cut], fast)
+            self._take(window, cut, fast)
             carry = window[cut:]
-        self._take(carry, fast)
+        self._take(carry, len(carry), fast)
         return SheetFacts(name=self.name, state=self.state, max_row=self.max_row, max_col=self.max_col,
                           errors=self.errors, formulas=frozenset(self.formulas), merged=tuple(self.merged))
 
@@ -573,47 +573,48 @@ class _SheetScan:
             raise self.package.guard.refusal(
                 Code.FILE_TOO_LARGE, f"含有超过{_mib(MAX_TOKEN)}的单个XML元素，疑似恶意构造的文件，拒绝读取。", self.part, self.name)
 
-    def _take(self, text: bytes, fast: bool) -> None:
-        """Facts from a piece of sheet XML that ends at an element boundary."""
+    def _take(self, text: bytes, end: int, fast: bool) -> None:
+        """Facts from a piece of sheet XML, ``text[:end]``, that ends at an element boundary. Every search
+        stops at ``end`` (as if the text ended there), so that the piece is not copied out of the window."""
         if fast:
-            self._take_fast(text)
+            self._take_fast(text, end)
         else:
-            self._take_exact(text)
-            self._take_merges(text)
+            self._take_exact(text, end)
+            self._take_merges(text, end)
         self._check_budget()
 
-    def _take_merges(self, text: bytes) -> None:
-        for match in _MERGE.finditer(text):
+    def _take_merges(self, text: bytes, end: int) -> None:
+        for match in _MERGE.finditer(text, 0, end):
             self.merged.append(self._range(match.group(1)))
 
-    def _take_fast(self, text: bytes) -> None:
+    def _take_fast(self, text: bytes, end: int) -> None:
         """A few C-level scans per piece and no per-cell Python: one search visits every cell once and stops
         only at an odd one (then the piece is irregular) or at one beyond the running maximum (which grows
         the used range); formulas, merges and errors are looked at only if present."""
-        if _holds(text, _PREFIX_HINT) and _PREFIXED.search(text):
+        if _holds(text, end, _PREFIX_HINT) and _PREFIXED.search(text, 0, end):
             raise _Irregular
-        last = _FAST_CELL.match(text, max(0, text.rfind(b"<c r=")))
-        if last:
-            self._grow_regular(last.group(1), text, 0)  # the piece's last cell usually holds its largest row and column
+        last = _FAST_CELL.match(text, max(0, text.rfind(b"<c r=", 0, end)), end)
+        if last:  # the piece's last cell usually holds its largest row and column
+            self._grow_regular(last.group(1), text, 0, end)
         pos = 0
         hits = 0
-        while match := _unexpected(self.max_row, self.max_col).search(text, pos):
-            cell = _FAST_CELL.match(text, match.start())
+        while match := _unexpected(self.max_row, self.max_col).search(text, pos, end):
+            cell = _FAST_CELL.match(text, match.start(), end)
             if not cell:
                 raise _Irregular
             hits += 1
             if hits > _MAX_BEYOND_HITS:
-                self._check_regular(text, match.start())
-                self._grow_all(text)
+                self._check_regular(text, match.start(), end)
+                self._grow_all(text, end)
                 break
-            self._grow_regular(cell.group(1), text, match.start())
+            self._grow_regular(cell.group(1), text, match.start(), end)
             pos = cell.end()
-        if _holds(text, _FORMULA_HINT):
-            self.formulas.update(self._cell(ref) for ref in _FAST_FORMULA.findall(text))
-        if _holds(text, _MERGE_HINT):
-            self._take_merges(text)
-        if _holds(text, _ERROR_HINT):
-            for ref, inner in _FAST_ERROR.findall(text):
+        if _holds(text, end, _FORMULA_HINT):
+            self.formulas.update(self._cell(ref) for ref in _FAST_FORMULA.findall(text, 0, end))
+        if _holds(text, end, _MERGE_HINT):
+            self._take_merges(text, end)
+        if _holds(text, end, _ERROR_HINT):
+            for ref, inner in _FAST_ERROR.findall(text, 0, end):
                 value = _VALUE.search(inner)
                 self.errors[self._cell(ref)] = value.group(1).decode("utf-8", "replace") if value else ""
 
@@ -622,32 +623,32 @@ class _SheetScan:
         self.max_row = max(self.max_row, row)
         self.max_col = max(self.max_col, col)
 
-    def _grow_regular(self, ref: bytes, text: bytes, at: int) -> None:
+    def _grow_regular(self, ref: bytes, text: bytes, at: int, end: int) -> None:
         """:meth:`_grow` for the cell at ``at`` of a piece regular before it. A ref past Excel's limits is
         refused only if the rest of the piece is regular too: an irregular piece is scanned again exactly,
         and that scan's verdict holds."""
         try:
             self._grow(ref)
         except Refused:
-            self._check_regular(text, at)
+            self._check_regular(text, at, end)
             raise
 
     @staticmethod
-    def _check_regular(text: bytes, at: int) -> None:
-        if _ODD_CELL.search(text, at):
+    def _check_regular(text: bytes, at: int, end: int) -> None:
+        if _ODD_CELL.search(text, at, end):
             raise _Irregular
 
-    def _grow_all(self, text: bytes) -> None:
+    def _grow_all(self, text: bytes, end: int) -> None:
         """Cells out of order: take the largest row and column of the piece from all its refs at once."""
-        letters = max(set(_FAST_COL.findall(text)), key=lambda c: (len(c), c))
-        digits = max(int(r) for r in set(_FAST_ROW.findall(text)))
+        letters = max(set(_FAST_COL.findall(text, 0, end)), key=lambda c: (len(c), c))
+        digits = max(int(r) for r in set(_FAST_ROW.findall(text, 0, end)))
         self._grow(letters + b"1")
         self._grow(b"A" + str(digits).encode())
 
-    def _take_exact(self, text: bytes) -> None:
+    def _take_exact(self, text: bytes, end: int) -> None:
         """Any spelling: cells and rows without r are placed by counting, as Excel does."""
         in_error = False
-        for match in _TAG.finditer(text):
+        for match in _TAG.finditer(text, 0, end):
             tag, attrs, after = match.groups()
             if tag == b"row":
                 r = _ATTR_R.search(attrs)
@@ -745,19 +746,19 @@ def _up_to(text: bytes, symbols: bytes, lowest: int) -> bytes:
     return b"|".join(smaller + [b"%c(?:%s)" % (head, _up_to(text[1:], symbols, symbols[0]))])
 
 
-def _holds(text: bytes, hint: re.Pattern[bytes]) -> bool:
-    """Whether ``hint`` occurs in ``text``. A match starts only at its first byte, found by memchr: the first
+def _holds(text: bytes, end: int, hint: re.Pattern[bytes]) -> bool:
+    """Whether ``hint`` occurs in ``text[:end]``. A match starts only at its first byte, found by memchr: the first
     few of those (a sheet's opening tag holds a few ":", "f" and "m") are tried in place, then the rest of the
     piece is searched at once. Lookbehinds still see the bytes before where a match is tried."""
     lead = hint.pattern[:1]
     at = -1
     for _ in range(_HINT_PROBES):
-        at = text.find(lead, at + 1)
+        at = text.find(lead, at + 1, end)
         if at < 0:
             return False
-        if hint.match(text, at):
+        if hint.match(text, at, end):
             return True
-    return hint.search(text, at + 1) is not None
+    return hint.search(text, at + 1, end) is not None
 
 
 def _cut(window: bytes, fast: bool) -> int:

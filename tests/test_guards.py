@@ -435,8 +435,9 @@ def test_a_hint_is_found_before_after_and_among_the_places_tried_one_by_one(monk
         monkeypatch.setattr(guards, "_HINT_PROBES", probes)
         for decoys in range(6):
             text = b'<c r="A1">' + b"<g f='1'/>" * decoys + b"<f>1</f></c>"
-            assert guards._holds(text, guards._FORMULA_HINT), (probes, decoys)
-            assert not guards._holds(text.replace(b"<f>", b"<g>"), guards._FORMULA_HINT), (probes, decoys)
+            assert guards._holds(text, len(text), guards._FORMULA_HINT), (probes, decoys)
+            assert not guards._holds(text.replace(b"<f>", b"<g>"), len(text), guards._FORMULA_HINT), (probes, decoys)
+            assert not guards._holds(text, text.index(b"<f>") + 2, guards._FORMULA_HINT), (probes, decoys)
 
 
 def test_a_far_cell_hidden_inside_a_piece(tmp_path, monkeypatch):
