@@ -762,9 +762,10 @@ def _holds(text: bytes, end: int, hint: re.Pattern[bytes]) -> bool:
 
 
 def _cut(window: bytes, fast: bool) -> int:
-    """Where a piece of sheet XML may end: at the last '<', unless that would split an open cell.
+    """Where a piece of sheet XML may end: at the last '<', unless that would split a cell: then before
+    the cell if it is still open, or after its </c> if the window ends with that.
 
-    The fast patterns need a whole cell (an error cell's <v>, a formula cell's <f>); the exact
+    The fast patterns need a whole cell (an error cell's <v> and </c>, a formula cell's <f>); the exact
     tokenizer carries its state across pieces, so any '<' will do for it.
     """
     last = window.rfind(b"<")
@@ -774,8 +775,10 @@ def _cut(window: bytes, fast: bool) -> int:
     if start < 0:
         return last
     end = window.find(b">", start)
-    closed = end > 0 and (window[end - 1] == ord("/") or window.find(b"</c>", end) >= 0)
-    return last if closed else start
+    if end > 0 and window[end - 1] == ord("/"):
+        return last
+    close = window.find(b"</c>", end) if end > 0 else -1
+    return max(last, close + len(b"</c>")) if close >= 0 else start
 
 
 class _Irregular(Exception):

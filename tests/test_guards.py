@@ -454,13 +454,15 @@ def test_a_far_cell_hidden_inside_a_piece(tmp_path, monkeypatch):
 
 def test_pieces_ending_anywhere_give_the_same_facts(tmp_path, monkeypatch):
     """Chunks (of 64 bytes and more: the XML declaration is read from the first) ending inside refs, tags
-    and values; cells out of order, formulas and merges."""
-    cells = b"".join(b'<row r="%d"><c r="B%d" t="s"><v>0</v></c><c r="C%d"><f>B%d</f><v>0</v></c>'
+    and values, and right after an error cell's </c> (before, that cell was missed); cells out of order,
+    errors, formulas and merges."""
+    cells = b"".join(b'<row r="%d"><c r="B%d" t="e"><v>#N/A</v></c><c r="C%d"><f>B%d</f><v>0</v></c>'
                      b'<c r="%s%d"><v>%d</v></c></row>' % (r, r, r, r, b"XY" if r == 7 else b"D", 300 - r, r)
                      for r in range(1, 30))
     path = sheet_xlsx(tmp_path, cells, b'<mergeCells count="1"><mergeCell ref="E2:F3"/></mergeCells>')
     whole = inspect(path, NAME).sheets["放管服"]
-    assert (whole.max_row, whole.max_col) == (298, 648) and len(whole.formulas) == 29 and whole.merged
+    assert (whole.max_row, whole.max_col) == (298, 648) and len(whole.errors) == len(whole.formulas) == 29
+    assert whole.merged == ((1, 4, 2, 5),)
     for chunk in range(64, 200):
         monkeypatch.setattr(guards, "_CHUNK", chunk)
         assert inspect(path, NAME).sheets["放管服"] == whole, chunk
