@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import unicodedata
 from functools import lru_cache
 from typing import Sequence
@@ -23,7 +24,7 @@ def display_width(text: str) -> int:
     return len(text) if text.isascii() else sum(map(_char_width, text))
 
 
-_BMP_WIDTHS = np.zeros(0x10000, dtype=np.int64)  # display_width of each BMP character once looked up; 0: not yet
+_WIDTHS = np.zeros(sys.maxunicode + 1, dtype=np.uint8)  # display_width of each character once looked up; 0: not yet
 
 
 def display_widths(texts: Sequence[str]) -> np.ndarray:
@@ -32,20 +33,17 @@ def display_widths(texts: Sequence[str]) -> np.ndarray:
     Each character is looked up in unicodedata once per run."""
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    widths = np.ones(len(codes), dtype=np.int64)
-    bmp = codes < 0x10000
-    inner = codes[bmp]
-    known = _BMP_WIDTHS[inner]
-    new = np.unique(inner[known == 0])
-    if len(new):
-        _BMP_WIDTHS[new] = [_char_width(chr(code)) for code in new.tolist()]
-        known = _BMP_WIDTHS[inner]
-    widths[bmp] = known
-    for i in np.flatnonzero(~bmp):
-        widths[i] = _char_width(chr(codes[i]))
-    ends = np.cumsum(lengths)
-    totals = np.concatenate(([0], np.cumsum(widths)))
-    return totals[ends] - totals[ends - lengths]
+    widths = _WIDTHS[codes]
+    if not widths.all():
+        new = np.unique(codes[widths == 0])
+        _WIDTHS[new] = [_char_width(chr(code)) for code in new.tolist()]
+        widths = _WIDTHS[codes]
+    # Summed text by text; reduceat needs each text's first character, so blank texts stay 0.
+    out = np.zeros(len(lengths), dtype=np.int64)
+    filled = lengths > 0
+    if filled.any():
+        out[filled] = np.add.reduceat(widths, (np.cumsum(lengths) - lengths)[filled], dtype=np.int64)
+    return out
 
 
 def wrapped_lines(text: str, width: float) -> int:

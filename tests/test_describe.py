@@ -19,6 +19,11 @@ def test_every_bmp_character_has_its_unicodedata_width():
     assert [display_width(ch) for ch in characters] == [reference_width(ch) for ch in characters]
 
 
+def test_characters_beyond_the_bmp_have_their_unicodedata_width():
+    characters = [chr(c) for c in range(0x10000, 0x30000)]  # emoji, CJK extensions B to F
+    assert display_widths(characters).tolist() == [reference_width(ch) for ch in characters]
+
+
 @pytest.mark.parametrize("text, width", [
     ("", 0),
     ("abc 12.5", 8),
