@@ -8,6 +8,7 @@ text itself safe to store: no control characters that break the XML, no cell ove
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 EXCEL_CELL_LIMIT = 32_767
 CUT_NOTE = "…（内容过长，已截断）"
@@ -27,3 +28,13 @@ def clean_text(value: object, limit: int = EXCEL_CELL_LIMIT) -> str:
             # CUT_NOTE is all BMP: one unit a character; "ignore" drops half a pair cut at the end.
             text = units[: 2 * (limit - len(CUT_NOTE))].decode("utf-16-le", "ignore") + CUT_NOTE
     return text
+
+
+def clean_texts(values: Iterable[object], limit: int = EXCEL_CELL_LIMIT) -> list[str]:
+    """:func:`clean_text` of each value. A sheet's worth of texts (ten thousand unit names) rarely holds
+    anything to clean: one scan of them all finds that, and only otherwise is each cleaned in turn."""
+    texts = ["" if value is None else value if value.__class__ is str else str(value) for value in values]
+    joined = "".join(texts)
+    if "\r" in joined or _CONTROL.search(joined) or max(map(len, texts), default=0) > limit // 2:
+        return [clean_text(text, limit) for text in texts]
+    return texts

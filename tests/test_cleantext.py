@@ -2,7 +2,7 @@
 
 import pytest
 
-from kaoping_xlsx.cleantext import CUT_NOTE, EXCEL_CELL_LIMIT, clean_text
+from kaoping_xlsx.cleantext import CUT_NOTE, EXCEL_CELL_LIMIT, clean_text, clean_texts
 
 
 def utf16_units(text: str) -> int:
@@ -31,3 +31,17 @@ def test_control_characters_and_line_ends():
     assert clean_text("a\r\nb\rc\x07d\x00") == "a\nb\ncd"
     assert clean_text(None) == "" and clean_text(3) == "3"
     assert clean_text("长" * 30, limit=20) == "长" * (20 - len(CUT_NOTE)) + CUT_NOTE
+
+
+@pytest.mark.parametrize("values", [
+    pytest.param(["单位一", "单位二", "", "x" * (EXCEL_CELL_LIMIT // 2)], id="nothing to clean"),
+    pytest.param(["单位一", None, 3, 2.5], id="blanks and numbers"),
+    pytest.param(["单位一", "a\r\nb"], id="a line end"),
+    pytest.param(["单位一", "a\x07"], id="a control character"),
+    pytest.param(["\ud83d", "\ude00"], id="halves of a pair, apart"),
+    pytest.param(["单位一", "理" * (EXCEL_CELL_LIMIT + 1)], id="one too long"),
+    pytest.param([], id="none"),
+])
+def test_clean_texts_is_clean_text_of_each(values):
+    assert clean_texts(values) == [clean_text(v) for v in values]
+    assert clean_texts(values, limit=20) == [clean_text(v, limit=20) for v in values]
