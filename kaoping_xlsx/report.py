@@ -12,9 +12,11 @@ beside them (built by :mod:`kaoping_xlsx.formulas`), the engine's values cached 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -24,7 +26,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError, FileSizeError
 
 from . import formulas as fx
-from .cleantext import clean_text
+from .cleantext import clean_text, clean_texts
 from .describe import display_width, display_widths, wrapped_lines, wrapped_lines_of
 from .engine import INCOMPLETE, NOT_ASSESSED, NOT_FOR_TYPE, OK, Result, Roster, SectionResult, blank
 from .errors import OutputError
@@ -99,10 +101,13 @@ def write_result(result: Result, inputs: Inputs, out: Path, *, run_time: datetim
 
 
 class _Styles:
-    """Every cell format of the workbook, created once; grey twins for 数据不完整 rows."""
+    """Every cell format of the workbook, created once and known by its style id, its place in
+    ``formats``: a column gives each row's format as a number, chosen with numpy over thousands of
+    rows. Grey twins for 数据不完整 rows."""
 
     def __init__(self, book: xlsxwriter.Workbook, decimals: int):
         self.book = book
+        self.formats: list = []
         score = self.score_format = "0." + "0" * decimals if decimals else "0"
         base = {"border": 1, "border_color": "#A6A6A6", "valign": "vcenter", "font_size": 10}
         roles = {
@@ -136,50 +141,68 @@ class _Styles:
         self.title = self._add({"bold": True, "font_size": 14})
         self.label = self._add(base, {"bold": True, "bg_color": HEADER, "text_wrap": True})
 
-    def _add(self, *parts: dict):
+    def _add(self, *parts: dict) -> int:
         props: dict = {}
         for part in parts:
             props.update(part)
-        return self.book.add_format(props)
+        self.formats.append(self.book.add_format(props))
+        return len(self.formats) - 1
+
+    def __getitem__(self, style: int):
+        """The format of a style id, for a cell written on its own."""
+        return self.formats[style]
 
     def column(self, name: str, grey: np.ndarray) -> np.ndarray:
-        """One format per row: ``name``, grey where the row is 数据不完整."""
-        return _where(grey, self.grey[name], self.plain[name])
+        """One style per row: ``name``, grey where the row is 数据不完整."""
+        return np.where(grey, self.grey[name], self.plain[name])
 
     def ranks(self, grey: np.ndarray, down: np.ndarray) -> np.ndarray:
-        """The rank cell's format per row: grey if 数据不完整, the 降档 mark if downgraded."""
-        return _choose(grey * 2 + down, [self.rank[g, d] for g in (False, True) for d in (False, True)])
+        """The rank cell's style per row: grey if 数据不完整, the 降档 mark if downgraded."""
+        return np.array([self.rank[g, d] for g in (False, True) for d in (False, True)])[grey * 2 + down]
 
     def units(self, grey: np.ndarray, down: np.ndarray) -> np.ndarray:
-        """The unit name's format per row: grey if 数据不完整, dark red if downgraded."""
-        return _choose(grey * 2 + down, [self.unit[g, d] for g in (False, True) for d in (False, True)])
+        """The unit name's style per row: grey if 数据不完整, dark red if downgraded."""
+        return np.array([self.unit[g, d] for g in (False, True) for d in (False, True)])[grey * 2 + down]
 
 
 @dataclass
 class _Column:
-    """One table column: its header, the cell of every data row, their formats, a width hint."""
+    """One table column: its header, each data row's value as a code into ``values`` and its style id,
+    a width hint. Thousands of units share a few values (是, 否, an explanation), so a column's width,
+    the height its texts need and the cells written are worked out once per distinct value."""
 
     label: str
-    values: list[Cell]
-    formats: list
+    codes: np.ndarray  # per row: its value's place in values
+    values: np.ndarray  # object array
+    styles: np.ndarray  # per row: a style id (_Styles)
     width: float = 10
     group: str = ""
+    text_width: int | None = None  # a column of texts only: the widest's display width, if known beforehand
 
-    def __post_init__(self) -> None:
-        # Columns are built as object arrays; rows are later read off lists, which iterate faster.
-        if isinstance(self.values, np.ndarray):
-            self.values = self.values.tolist()
-        if isinstance(self.formats, np.ndarray):
-            self.formats = self.formats.tolist()
+    @classmethod
+    def each(cls, label: str, values: np.ndarray, styles: np.ndarray, **kwargs) -> _Column:
+        """A column whose rows hold values of their own (unit names, totals): row ``i`` holds ``values[i]``."""
+        return cls(label, np.arange(len(values)), values, styles, **kwargs)
+
+    def used_values(self) -> np.ndarray:
+        """The values some row holds."""
+        return self.values[np.bincount(self.codes, minlength=len(self.values)) > 0]
+
+    def by_row(self) -> _Column:
+        """The same column with a value of its own in every row, to be replaced row by row."""
+        return _Column.each(self.label, self.values[self.codes], self.styles, width=self.width, group=self.group)
 
 
-def _width(values: Sequence[Cell], label: str, lo: float = 6, hi: float = 40) -> float:
+def _width(col: _Column, lo: float = 6, hi: float = 40) -> float:
     """Fit the widest text (headers wrap, so they count up to 8 CJK characters); numbers need about 9."""
-    distinct = set(values)
-    widest = _widest([v for v in distinct if v.__class__ is str], hi - 2)
-    if any(v is not None and v.__class__ is not str for v in distinct):
-        widest = max(widest, 9)
-    return min(hi, max(lo, widest + 2, min(display_width(label), 16) + 2))
+    if col.text_width is not None:
+        widest = col.text_width
+    else:
+        distinct = set(col.used_values().tolist())
+        widest = _widest([v for v in distinct if v.__class__ is str], hi - 2)
+        if any(v is not None and v.__class__ is not str for v in distinct):
+            widest = max(widest, 9)
+    return min(hi, max(lo, widest + 2, min(display_width(col.label), 16) + 2))
 
 
 def _widest(texts: list[str], enough: float) -> float:
@@ -192,47 +215,65 @@ def _widest(texts: list[str], enough: float) -> float:
     return int(display_widths([t for t in texts if 2 * len(t) > longest]).max(initial=0))
 
 
-def _heights(columns: Sequence[_Column], rows: int) -> np.ndarray:
+def _heights(columns: Sequence[_Column], rows: int, formats: Sequence) -> np.ndarray:
     """Lines each row needs for its wrapped texts: viewers do not all grow rows by themselves."""
+    wraps = np.array([bool(getattr(f, "text_wrap", 0)) for f in formats])
     lines = np.ones(rows, dtype=np.int64)
     for col in columns:
-        formats = set(col.formats)
-        wrapping = {f for f in formats if getattr(f, "text_wrap", 0)}
-        if not wrapping:
+        wrapped = wraps[col.styles]
+        if not wrapped.any():
             continue
         fits = max(col.width - 1.5, 1) / 2  # a text at most this long, without a line break, takes one line
-        long = [v for v in set(col.values) if v.__class__ is str and (len(v) > fits or "\n" in v)]
+        long = list({v for v in col.values.tolist() if v.__class__ is str and (len(v) > fits or "\n" in v)})
         tall = {v: k for v, k in zip(long, wrapped_lines_of(long, col.width).tolist()) if k > 1}
         if not tall:
             continue
-        codes, values = pd.factorize(np.fromiter(col.values, dtype=object, count=rows))
-        needed = np.array([tall.get(v, 1) if v.__class__ is str else 1 for v in values] + [1])[codes]
-        if len(wrapping) < len(formats):
-            format_codes, distinct = pd.factorize(np.fromiter(col.formats, dtype=object, count=rows))
-            needed[~np.array([f in wrapping for f in distinct])[format_codes]] = 1
+        needed = np.array([tall.get(v, 1) if v.__class__ is str else 1 for v in col.values.tolist()])[col.codes]
+        needed[~wrapped] = 1
         np.maximum(lines, needed, out=lines)
     return lines
 
 
-def _grid(ws, first_row: int, columns: Sequence[_Column], rows: int) -> None:
+def _cells(c: int, col: _Column, formats: np.ndarray) -> list[tuple[int, Cell, Any]]:
+    """Column ``c``'s cell in every row as ``(c, value, format)``: one tuple for each distinct value and
+    format, which all the rows holding them share."""
+    styles = np.flatnonzero(np.bincount(col.styles, minlength=len(formats)))  # those used, each coded by its place
+    style_codes = np.zeros(len(formats), dtype=np.intp)
+    style_codes[styles] = np.arange(len(styles))
+    pairs = col.codes * len(styles) + style_codes[col.styles]
+    present = np.flatnonzero(np.bincount(pairs, minlength=len(col.values) * len(styles)))
+    index = np.zeros(len(col.values) * len(styles), dtype=np.intp)
+    index[present] = np.arange(len(present))
+    cells = np.fromiter(zip(repeat(c), col.values[present // len(styles)], formats[styles][present % len(styles)]),
+                        dtype=object, count=len(present))
+    return cells[index[pairs]].tolist()
+
+
+def _formula_rows(columns: Sequence[_Column]) -> set[int]:
+    """The rows holding a formula in any column."""
+    rows: set[int] = set()
+    for col in columns:
+        live = np.fromiter((v.__class__ is _Formula for v in col.values.tolist()), dtype=bool, count=len(col.values))
+        rows.update(np.flatnonzero(live[col.codes]).tolist())
+    return rows
+
+
+def _grid(ws, first_row: int, columns: Sequence[_Column], rows: int, formats: Sequence) -> None:
     """Write the data rows in order (constant_memory mode), a row at a time: text, numbers and blanks
     where a format (fill, border) must show; formulas with their cached values; wrapped rows taller."""
     put_row, write_formula, set_row, row_mark = ws.put_row, ws.write_formula, ws.set_row, fx.ROW
-    indices = range(len(columns))
-    value_rows = zip(*[col.values for col in columns])
-    format_rows = zip(*[col.formats for col in columns])
-    live_rows = {r for col in columns for r, v in enumerate(col.values) if v.__class__ is _Formula} \
-        if isinstance(ws, _FormulaSheet) else ()
-    for r, (values, formats, lines) in enumerate(zip(value_rows, format_rows, _heights(columns, rows).tolist())):
+    format_table = _objects(formats)
+    cells = [_cells(c, col, format_table) for c, col in enumerate(columns)]
+    live_rows = _formula_rows(columns) if isinstance(ws, _FormulaSheet) else set()
+    for r, (row_cells, lines) in enumerate(zip(zip(*cells), _heights(columns, rows, formats).tolist())):
         row = first_row + r
         if lines > 1:
             set_row(row, min(LINE_HEIGHT * lines + 3, 409))
         if r not in live_rows:
-            put_row(row, zip(indices, values, formats))
+            put_row(row, row_cells)
             continue
-        cells = list(zip(indices, values, formats))
-        put_row(row, [cell for cell in cells if cell[1].__class__ is not _Formula])
-        for c, v, f in cells:
+        put_row(row, [cell for cell in row_cells if cell[1].__class__ is not _Formula])
+        for c, v, f in row_cells:
             if v.__class__ is _Formula:
                 write_formula(row, c, v.template.replace(row_mark, str(row + 1)), f, v.value)
     ws.forget_strings()
@@ -272,26 +313,34 @@ def _input_role(value: Cell) -> str:
     return "wrap" if value.__class__ is str else "num"
 
 
-def _distinct_map(values: np.ndarray, convert) -> np.ndarray:
-    """``convert`` applied to each distinct non-blank value once (columns repeat a few values over
-    thousands of units); None stays None."""
-    codes, table = _distinct(values, convert)
-    return table[codes]
-
-
-def _distinct(values: np.ndarray, convert) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's code and the table of ``convert`` over the distinct non-blank values, ending in None
-    for blanks (code -1)."""
+def _distinct(values: np.ndarray, convert: Callable[[list], list]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code into a table of ``convert`` over the distinct non-blank values (given all at
+    once: columns repeat a few values over thousands of units), ending in None for the blanks."""
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    return codes, _objects([convert(v) for v in uniques] + [None])
+    table = _objects([*convert(uniques.tolist()), None])
+    codes[codes < 0] = len(table) - 1
+    return codes, table
+
+
+def _scored(scored: np.ndarray, shown: np.ndarray, others: np.ndarray,
+            table: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """The engine's shown numbers where ``scored``, elsewhere ``table[others]``: each row's code and the
+    table of distinct values. Numbers are told apart by their bits: pandas takes -0.0 for 0.0, and the
+    one is shown as -0."""
+    codes, bits = pd.factorize(np.array(shown[scored].tolist(), dtype=np.float64).view(np.int64))
+    out = others + len(bits)
+    out[scored] = codes
+    return out, _objects([*bits.view(np.float64).tolist(), *table])
+
+
+def _same(values: list) -> list:
+    """The values themselves: :func:`_distinct` codes them and converts nothing."""
+    return values
 
 
 def _objects(items: Sequence) -> np.ndarray:
     """A 1-d object array of ``items`` as they are (numpy would unpack tuples into a second axis)."""
-    out = np.empty(len(items), dtype=object)
-    for i, item in enumerate(items):
-        out[i] = item
-    return out
+    return np.fromiter(items, dtype=object, count=len(items))
 
 
 def _where(mask: np.ndarray, yes, no) -> np.ndarray:
@@ -303,15 +352,16 @@ def _where(mask: np.ndarray, yes, no) -> np.ndarray:
     return out
 
 
-def _choose(index: np.ndarray, table: Sequence) -> np.ndarray:
-    """``table[index[i]]`` for every row."""
-    return _objects(table)[index]
-
-
-def _reasons(per_unit: np.ndarray, mark: str = "") -> np.ndarray:
-    """Each unit's reasons (降档, failed vetoes) as one cell, ``mark：`` first if given; None for none."""
+def _reasons(per_unit: np.ndarray, mark: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's reasons (降档, failed vetoes) as one cell, ``mark：`` first if given; None for none:
+    each row's code and the table of cells (:func:`_distinct`)."""
     prefix = f"{mark}：" if mark else ""
-    return _distinct_map(per_unit, lambda reasons: prefix + clean_text("；".join(reasons)) if reasons else None)
+
+    def cells(distinct: list[tuple[str, ...]]) -> list[str | None]:
+        texts = clean_texts("；".join(reasons) for reasons in distinct)
+        return [prefix + text if reasons else None for reasons, text in zip(distinct, texts)]
+
+    return _distinct(per_unit, cells)
 
 
 def _flags(values: np.ndarray) -> np.ndarray:
@@ -338,8 +388,9 @@ class _Report:
         self.rules = self.result.rules
         self.styles = _Styles(self.book, self.rules.decimals)
         self.units = self.result.units
-        self.names = _objects([clean_text(u.name) for u in self.units])
-        self.types = _objects([clean_text(u.type) for u in self.units])
+        self.names = _objects(clean_texts(u.name for u in self.units))
+        self.names_width = _widest(self.names.tolist(), math.inf)  # the same in every sheet: measured once
+        self.type_codes, self.types = _distinct(clean_texts(u.type for u in self.units), _same)
         self.roster = Roster.of(self.units)
 
     def write(self) -> None:
@@ -365,14 +416,14 @@ class _Report:
     # ------------------------------------------------------------------ 汇总
 
     def _banded(self, section: Section, grades: np.ndarray, others: np.ndarray) -> np.ndarray:
-        """Grade cells' formats: the band's colour where it has one, else ``others``."""
+        """Grade cells' styles: the band's colour where it has one, else ``others``."""
         out = others.copy()
         for name, band in self._bands(section).items():
             out[grades == name] = band
         return out
 
-    def _bands(self, section: Section) -> dict[str, Any]:
-        """Grade name → format: the top band green, the bottom band orange, any middle band plain."""
+    def _bands(self, section: Section) -> dict[str, int]:
+        """Grade name → style: the top band green, the bottom band orange, any middle band plain."""
         if not section.grades:
             return {}
         order = sorted(section.grades, key=lambda g: (g.lower is not None, g.lower or 0))
@@ -393,39 +444,42 @@ class _Report:
         center = st.column("center", grey)
 
         cols = [
-            _Column("名次", _where(res.complete[order], res.rank[order], UNRANKED), st.ranks(grey, down)),
-            _Column("单位名称", self.names[order], st.units(grey, down)),
-            _Column("单位类型", self.types[order], center),
+            _Column.each("名次", _where(res.complete[order], res.rank[order], UNRANKED), st.ranks(grey, down)),
+            _Column("单位名称", order, self.names, st.units(grey, down), text_width=self.names_width),
+            _Column("单位类型", self.type_codes[order], self.types, center),
         ]
         for sr in sections:
             status = sr.status[order]
             ok = status == OK
-            values = _where(ok, sr.shown[order], _where(status == INCOMPLETE, INCOMPLETE, NOT_FOR_TYPE))
-            scored = _where(_flags(sr.failed_vetoes)[order], st.veto_score, st.column("score", grey))
-            cols.append(_Column(sr.section.name, values, _where(ok, scored, center)))
+            scored = np.where(_flags(sr.failed_vetoes)[order], st.veto_score, st.column("score", grey))
+            cols.append(_Column(sr.section.name, *_scored(ok, sr.shown[order], np.where(status == INCOMPLETE, 0, 1),
+                                                          [INCOMPLETE, NOT_FOR_TYPE]),
+                                np.where(ok, scored, center)))
         has_total = res.complete[order]  # a total and a rank exactly where every section taken is scored
-        cols.append(_Column("总分", _where(has_total, res.shown[order], _where(grey, INCOMPLETE, NOT_FOR_TYPE)),
-                            _where(has_total, st.column("score", grey), center)))
+        cols.append(_Column("总分", *_scored(has_total, res.shown[order], np.where(grey, 0, 1),
+                                             [INCOMPLETE, NOT_FOR_TYPE]),
+                            np.where(has_total, st.column("score", grey), center)))
         for sr in sections:
             if not sr.section.grades:
                 continue
             grades = sr.grade[order]
             values = _where(grades != "", grades, _where(sr.status[order] == NOT_ASSESSED, NOT_FOR_TYPE, None))
-            cols.append(_Column(f"{sr.section.name}等次", values, self._banded(sr.section, values, center)))
-        cols.append(_Column(DOWNGRADED, _where(down, DOWNGRADED, None), _where(down, st.downgrade, center)))
-        cols.append(_Column("降档原因", _reasons(res.downgrade[order]),
-                            st.column("wrap", grey)))
+            cols.append(_Column(f"{sr.section.name}等次", *_distinct(values, _same),
+                                self._banded(sr.section, values, center)))
+        cols.append(_Column(DOWNGRADED, np.where(down, 0, 1), _objects([DOWNGRADED, None]),
+                            np.where(down, st.downgrade, center)))
+        cols.append(_Column("降档原因", *_reasons(res.downgrade[order]), st.column("wrap", grey)))
         vetoes = res.failed_vetoes[order]
-        cols.append(_Column("否决项", _reasons(vetoes, VETO_MARK),
-                            _where(_flags(vetoes), st.veto_text, st.column("wrap", grey))))
+        cols.append(_Column("否决项", *_reasons(vetoes, VETO_MARK),
+                            np.where(_flags(vetoes), st.veto_text, st.column("wrap", grey))))
         for col in cols:
-            col.width = _width(col.values, col.label, hi=36 if col.label in ("降档原因", "否决项") else 30)
+            col.width = _width(col, hi=36 if col.label in ("降档原因", "否决项") else 30)
 
         ws.set_row(0, 30)
         for c, col in enumerate(cols):
             ws.set_column(c, c, col.width)
-            ws.write_string(0, c, col.label, st.header)
-        _grid(ws, 1, cols, n)
+            ws.write_string(0, c, col.label, st[st.header])
+        _grid(ws, 1, cols, n, st.formats)
         last_row = self.legend_rows(ws, n + 2, len(cols) - 1)
         ws.freeze_panes(1, 2)
         ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
@@ -442,20 +496,21 @@ class _Report:
         """The legend under the table: a sample cell, then what it means (printed with the last page).
         Returns its last row."""
         st = self.styles
-        ws.write_string(row, 1, "图例", st.header)
-        ws.merge_range(row, 2, row, last_col, "含义（颜色之外都有文字或标记，黑白打印也能分辨）", st.header)
-        for sample, f, words in self.legend():
+        ws.write_string(row, 1, "图例", st[st.header])
+        ws.merge_range(row, 2, row, last_col, "含义（颜色之外都有文字或标记，黑白打印也能分辨）", st[st.header])
+        for sample, style, words in self.legend():
             row += 1
             if isinstance(sample, str):
-                ws.write_string(row, 1, sample, f)
+                ws.write_string(row, 1, sample, st[style])
             else:
-                ws.write_number(row, 1, sample, f)
-            ws.merge_range(row, 2, row, last_col, words, st.plain["text"])
+                ws.write_number(row, 1, sample, st[style])
+            ws.merge_range(row, 2, row, last_col, words, st[st.plain["text"]])
         return row
 
-    def legend(self) -> list[tuple[Cell, Any, str]]:
+    def legend(self) -> list[tuple[Cell, int, str]]:
+        """The legend's rows: a sample, its style id, what it means."""
         st, d = self.styles, self.rules.decimals
-        rows: list[tuple[Cell, Any, str]] = [
+        rows: list[tuple[Cell, int, str]] = [
             (0, st.veto_score, "否决项未通过：红底白字。该部分得分前标“否决”，“否决项”列写明条款"),
             (DOWNGRADED, st.downgrade, "直接降档：深红底白字“降档”，名次格左侧深红粗线、单位名称深红，原因见“降档原因”列"),
         ]
@@ -517,24 +572,24 @@ class _Report:
 
         unit = "单位"
         cols = [
-            _Column("单位名称", self.names, st.units(grey, down), group=unit),
-            _Column("单位类型", self.types, center, group=unit),
+            _Column.each("单位名称", self.names, st.units(grey, down), group=unit, text_width=self.names_width),
+            _Column("单位类型", self.type_codes, self.types, center, group=unit),
         ]
         summary = f"{section.name}结果"
         total_col = len(cols)
-        cols.append(_Column("本部分得分", _where(ok, sr.shown, _where(grey, INCOMPLETE, NOT_FOR_TYPE)),
-                            _where(ok, _where(vetoed, st.veto_score, st.plain["score"]), center), group=summary))
-        cols.append(_Column("本部分名次", _where(ok, sr.rank, _where(grey, UNRANKED, NOT_FOR_TYPE)), st.ranks(grey, down),
-                            group=summary))
+        cols.append(_Column("本部分得分", *_scored(ok, sr.shown, np.where(grey, 0, 1), [INCOMPLETE, NOT_FOR_TYPE]),
+                            np.where(ok, np.where(vetoed, st.veto_score, st.plain["score"]), center), group=summary))
+        cols.append(_Column.each("本部分名次", _where(ok, sr.rank, _where(grey, UNRANKED, NOT_FOR_TYPE)),
+                                 st.ranks(grey, down), group=summary))
         if section.grades:
             values = _where(sr.grade != "", sr.grade, None)
-            cols.append(_Column("等次", values, self._banded(section, values, center), group=summary))
+            cols.append(_Column("等次", *_distinct(values, _same), self._banded(section, values, center), group=summary))
         if section.downgrades:
-            cols.append(_Column(DOWNGRADED, _reasons(sr.downgrade, DOWNGRADED),
-                                _where(down, st.downgrade, wrap), group=summary))
+            cols.append(_Column(DOWNGRADED, *_reasons(sr.downgrade, DOWNGRADED), np.where(down, st.downgrade, wrap),
+                                group=summary))
         if any(c.has_veto for c in section.clauses):
-            cols.append(_Column("否决项", _reasons(sr.failed_vetoes, VETO_MARK),
-                                _where(vetoed, st.veto_text, wrap), group=summary))
+            cols.append(_Column("否决项", *_reasons(sr.failed_vetoes, VETO_MARK), np.where(vetoed, st.veto_text, wrap),
+                                group=summary))
 
         input_cols: dict[str, int] = {}
         result_cols: dict[str, tuple[int, int]] = {}  # clause id → (本项扣分, 本项得分) columns
@@ -546,28 +601,30 @@ class _Report:
                 cols.append(self._input_column(f, columns[f.key], grey, clause.heading))
             scored = ~blank(cr.points)
             marked = cr.not_applicable  # never scored
-            # Unscored, unmarked cells show the engine's word (— for another unit type), blank if incomplete.
-            other = np.where(grey | (cr.text == ""), None, cr.text)
-            points = np.where(scored, cr.shown_points, np.where(marked, NOT_APPLICABLE, other))
-            deductions = np.where(scored, cr.shown_deduction, np.where(marked, None, other))
+            text_codes, words = _distinct(cr.text, _same)  # the engine's: a few over thousands of units; None last
+            # Unscored, unmarked cells show the engine's word (— for another unit type), blank if incomplete;
+            # marked ones 不适用 (本项得分) or blank (本项扣分).
+            other = np.where(grey | (words == "")[text_codes], len(words) - 1, text_codes)
+            unscored = [*words, NOT_APPLICABLE]
             veto = cr.veto.astype(bool)
-            point_formats = np.where(scored, np.where(veto, st.veto_score, st.plain["score"]), center)
-            deduction_formats = np.where(scored, score, center)
-            texts = _distinct_map(cr.text, lambda t: clean_text(t) or None)
-            text_formats = np.where(veto, st.veto_text, wrap)
+            explanations = _objects([text or None for text in clean_texts(words.tolist())])
             result_cols[clause.id] = (len(cols), len(cols) + 1)
-            cols.append(_Column("本项扣分", deductions.tolist(), deduction_formats.tolist(), group=clause.heading))
-            cols.append(_Column("本项得分", points.tolist(), point_formats.tolist(), group=clause.heading))
-            cols.append(_Column("计分说明", texts.tolist(), text_formats.tolist(), group=clause.heading))
+            deductions = _scored(scored, cr.shown_deduction, np.where(marked, len(words) - 1, other), unscored)
+            points = _scored(scored, cr.shown_points, np.where(marked, len(words), other), unscored)
+            cols.append(_Column("本项扣分", *deductions, np.where(scored, score, center), group=clause.heading))
+            cols.append(_Column("本项得分", *points, np.where(scored, np.where(veto, st.veto_score, st.plain["score"]), center),
+                                group=clause.heading))
+            cols.append(_Column("计分说明", text_codes, explanations, np.where(veto, st.veto_text, wrap),
+                                group=clause.heading))
         for f in section.inputs:
             cols.append(self._input_column(f, columns[f.key], grey, "降档相关情况"))
         if self.formulas:
             self._live(sr, cols, total_col, input_cols, result_cols)
 
         for col in cols:
-            col.width = _width(col.values, col.label, hi=36 if col.label == "计分说明" else 24)
+            col.width = _width(col, hi=36 if col.label == "计分说明" else 24)
         self._headers(ws, cols)
-        _grid(ws, 2, cols, n)
+        _grid(ws, 2, cols, n, st.formats)
         ws.freeze_panes(2, 2)
         ws.autofilter(1, 0, max(n, 1) + 1, len(cols) - 1)
         _page(ws, 2)
@@ -577,6 +634,8 @@ class _Report:
         """Turn the scored units' clause and total cells into formulas over the inputs beside them: one
         template per clause and unit type, the engine's exact values cached. Other rows keep their text."""
         section = sr.section
+        for c in {total_col, *(c for pair in result_cols.values() for c in pair)}:
+            cols[c] = cols[c].by_row()
         cells = fx.Cells(input_cols)
         points_refs = {cid: col_letter(p) + fx.ROW for cid, (_, p) in result_cols.items()}
         templates = {}
@@ -601,16 +660,15 @@ class _Report:
                     cols[d].values[i] = _Formula(deduction, float(cr.deduction[i]) if scored else "")
 
     def _input_column(self, f: Field, values: np.ndarray, grey: np.ndarray, group: str) -> _Column:
-        """The inputs as given, each distinct value converted and given its format once; — where the
+        """The inputs as given, each distinct value converted and given its style once; — where the
         field is not asked of the unit's type."""
         st = self.styles
-        codes, table = _distinct(values, lambda v: _input_cell(f, v))
+        codes, table = _distinct(values, lambda distinct: [_input_cell(f, v) for v in distinct])
         cells = _objects([*table, NOT_FOR_TYPE])  # ... None (blank), then —
-        codes[codes < 0] = len(cells) - 2
         codes[~self.roster.of_types(f.applies_to)] = len(cells) - 1
         roles = [_input_role(v) for v in cells]
-        formats = _where(grey, _choose(codes, [st.grey[r] for r in roles]), _choose(codes, [st.plain[r] for r in roles]))
-        return _Column(_field_label(f), cells[codes], formats, group=group)
+        plain, greyed = np.array([st.plain[r] for r in roles]), np.array([st.grey[r] for r in roles])
+        return _Column(_field_label(f), codes, cells, np.where(grey, greyed[codes], plain[codes]), group=group)
 
     def _headers(self, ws, cols: list[_Column]) -> None:
         """Two header rows: each group (unit, result, clause heading) merged across its columns."""
@@ -628,11 +686,11 @@ class _Report:
             ws.set_column(c, c, col.width)
         for group, a, b in spans:
             if a == b:
-                ws.write_string(0, a, group, st.group)
+                ws.write_string(0, a, group, st[st.group])
             else:
-                ws.merge_range(0, a, 0, b, group, st.group)
+                ws.merge_range(0, a, 0, b, group, st[st.group])
         for c, col in enumerate(cols):
-            ws.write_string(1, c, col.label, st.header)
+            ws.write_string(1, c, col.label, st[st.header])
 
     # ------------------------------------------------------------------ 校验问题
 
@@ -646,15 +704,16 @@ class _Report:
         if not rows:
             rows = [("", "", "", "", "", "", "", "", "", "", "未发现问题")]
         wrap = st.plain["wrap"]
-        cols = [_Column(label, [clean_text(r[c]) or None for r in rows], [wrap] * len(rows))
+        cols = [_Column.each(label, _objects([text or None for text in clean_texts(r[c] for r in rows)]),
+                             np.full(len(rows), wrap))
                 for c, label in enumerate(labels)]
         for col, hi in zip(cols, (8, 6, 16, 30, 14, 16, 24, 8, 20, 24, 60)):
-            col.width = _width(col.values, col.label, lo=min(hi, 8), hi=hi)
+            col.width = _width(col, lo=min(hi, 8), hi=hi)
         ws.set_row(0, 24)
         for c, col in enumerate(cols):
             ws.set_column(c, c, col.width)
-            ws.write_string(0, c, col.label, st.header)
-        _grid(ws, 1, cols, len(rows))
+            ws.write_string(0, c, col.label, st[st.header])
+        _grid(ws, 1, cols, len(rows), st.formats)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, len(rows), len(cols) - 1)
         _page(ws, 1)
@@ -670,13 +729,13 @@ class _Report:
         wrap = st.plain["wrap"]
         row = 0
 
-        def put(texts: Sequence[str], formats: Sequence[Any]) -> None:
+        def put(texts: Sequence[str], styles: Sequence[int]) -> None:
             nonlocal row
             lines = max(wrapped_lines(t, w) for t, w in zip(texts, widths))
             if lines > 1:
                 ws.set_row(row, min(LINE_HEIGHT * lines + 3, 409))
-            for c, (text, f) in enumerate(zip(texts, formats)):
-                ws.write_string(row, c, clean_text(text), f)
+            for c, (text, style) in enumerate(zip(texts, styles)):
+                ws.write_string(row, c, clean_text(text), st[style])
             row += 1
 
         def heading(text: str, columns: Sequence[str]) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -16,7 +17,7 @@ from kaoping_xlsx.engine import Unit, rounded, score
 from kaoping_xlsx.errors import OutputError
 from kaoping_xlsx.inputs import InputFile, Inputs
 from kaoping_xlsx.problems import Code, Problem
-from kaoping_xlsx.report import NOTES_SHEET, PROBLEMS_SHEET, SUMMARY_SHEET, write_result
+from kaoping_xlsx.report import NOTES_SHEET, PROBLEMS_SHEET, SUMMARY_SHEET, _scored, write_result
 from kaoping_xlsx.rules import load_rules
 
 D = Decimal
@@ -317,3 +318,13 @@ def test_chinese_output_path(written, tmp_path):
     assert openpyxl.load_workbook(out).sheetnames == [SUMMARY_SHEET, *(s.sheet for s in RULES.sections),
                                                        PROBLEMS_SHEET, NOTES_SHEET]
     assert [p.name for p in folder.iterdir()] == ["长白县 绩效考评结果.xlsx"]  # no temporary file left
+
+
+def test_score_columns_keep_the_sign_of_zero():
+    # Report columns code each row into their distinct values: -0.0 (shown "-0") must not become 0.0.
+    scored = np.array([True, True, False, True, False])
+    shown = np.array([0.0, -0.0, None, 2.5, None], dtype=object)
+    codes, values = _scored(scored, shown, np.array([0, 0, 1, 0, 0]), ["不适用", None])
+    cells = values[codes].tolist()
+    assert cells == [0.0, -0.0, None, 2.5, "不适用"]
+    assert [np.signbit(v) for v in cells[:2]] == [False, True]
