@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from itertools import repeat
+from itertools import count, repeat
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -264,12 +264,13 @@ def _grid(ws, first_row: int, columns: Sequence[_Column], rows: int, formats: Se
     put_row, write_formula, set_row, row_mark = ws.put_row, ws.write_formula, ws.set_row, fx.ROW
     format_table = _objects(formats)
     cells = [_cells(c, col, format_table) for c, col in enumerate(columns)]
-    live_rows = _formula_rows(columns) if isinstance(ws, _FormulaSheet) else set()
-    for r, (row_cells, lines) in enumerate(zip(zip(*cells), _heights(columns, rows, formats).tolist())):
-        row = first_row + r
-        if lines > 1:
-            set_row(row, min(LINE_HEIGHT * lines + 3, 409))
-        if r not in live_rows:
+    live_rows = {first_row + r for r in _formula_rows(columns)} if isinstance(ws, _FormulaSheet) else set()
+    lines = _heights(columns, rows, formats)
+    heights = np.where(lines > 1, np.minimum(LINE_HEIGHT * lines + 3, 409), 0).tolist()  # 0: the default
+    for row, row_cells, height in zip(count(first_row), zip(*cells), heights):
+        if height:
+            set_row(row, height)
+        if row not in live_rows:
             put_row(row, row_cells)
             continue
         put_row(row, [cell for cell in row_cells if cell[1].__class__ is not _Formula])
@@ -599,7 +600,7 @@ class _Report:
             for f in fields:
                 input_cols[f.key] = len(cols)
                 cols.append(self._input_column(f, columns[f.key], grey, clause.heading))
-            scored = ~blank(cr.points)
+            scored = ~blank(cr.shown_points)  # shown exactly where scored; read faster than the Decimals
             marked = cr.not_applicable  # never scored
             text_codes, words = _distinct(cr.text, _same)  # the engine's: a few over thousands of units; None last
             # Unscored, unmarked cells show the engine's word (— for another unit type), blank if incomplete;
