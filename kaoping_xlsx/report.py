@@ -224,11 +224,13 @@ def _heights(columns: Sequence[_Column], rows: int, formats: Sequence) -> np.nda
         if not wrapped.any():
             continue
         fits = max(col.width - 1.5, 1) / 2  # a text at most this long, without a line break, takes one line
-        long = list({v for v in col.values.tolist() if v.__class__ is str and (len(v) > fits or "\n" in v)})
-        tall = {v: k for v, k in zip(long, wrapped_lines_of(long, col.width).tolist()) if k > 1}
-        if not tall:
+        values = col.values.tolist()
+        long = [i for i, v in enumerate(values) if v.__class__ is str and (len(v) > fits or "\n" in v)]
+        if not long:
             continue
-        needed = np.array([tall.get(v, 1) if v.__class__ is str else 1 for v in col.values.tolist()])[col.codes]
+        needed = np.ones(len(values), dtype=np.int64)  # per value, then per row
+        needed[long] = wrapped_lines_of([values[i] for i in long], col.width)
+        needed = needed[col.codes]
         needed[~wrapped] = 1
         np.maximum(lines, needed, out=lines)
     return lines
@@ -328,7 +330,7 @@ def _scored(scored: np.ndarray, shown: np.ndarray, others: np.ndarray,
     """The engine's shown numbers where ``scored``, elsewhere ``table[others]``: each row's code and the
     table of distinct values. Numbers are told apart by their bits: pandas takes -0.0 for 0.0, and the
     one is shown as -0."""
-    codes, bits = pd.factorize(np.array(shown[scored].tolist(), dtype=np.float64).view(np.int64))
+    codes, bits = pd.factorize(shown[scored].astype(np.float64).view(np.int64))
     out = others + len(bits)
     out[scored] = codes
     return out, _objects([*bits.view(np.float64).tolist(), *table])
