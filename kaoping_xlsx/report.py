@@ -43,6 +43,7 @@ VETO_MARK = "否决"
 LINE_HEIGHT = 13  # points per line of 10-point text
 DEFAULT_ROW_PIXELS = 20  # a 15-point row
 CHART_LIMIT = 100  # bars in the totals chart: past this it is unreadable and slow to open
+_BLOCK_ROWS = 4096  # data rows laid out as cells at a time: a sheet's grid never whole in memory
 
 WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
@@ -236,9 +237,9 @@ def _heights(columns: Sequence[_Column], rows: int, formats: Sequence) -> np.nda
     return lines
 
 
-def _cells(c: int, col: _Column, formats: np.ndarray) -> list[tuple[int, Cell, Any]]:
-    """Column ``c``'s cell in every row as ``(c, value, format)``: one tuple for each distinct value and
-    format, which all the rows holding them share."""
+def _cells(c: int, col: _Column, formats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column ``c``'s distinct cells ``(c, value, format)`` as an object array, and each row's place in
+    it: the rows holding the same value and format share one tuple."""
     styles = np.flatnonzero(np.bincount(col.styles, minlength=len(formats)))  # those used, each coded by its place
     style_codes = np.zeros(len(formats), dtype=np.intp)
     style_codes[styles] = np.arange(len(styles))
@@ -248,7 +249,7 @@ def _cells(c: int, col: _Column, formats: np.ndarray) -> list[tuple[int, Cell, A
     index[present] = np.arange(len(present))
     cells = np.fromiter(zip(repeat(c), col.values[present // len(styles)], formats[styles][present % len(styles)]),
                         dtype=object, count=len(present))
-    return cells[index[pairs]].tolist()
+    return cells, index[pairs]
 
 
 def _formula_rows(columns: Sequence[_Column]) -> set[int]:
@@ -269,16 +270,21 @@ def _grid(ws, first_row: int, columns: Sequence[_Column], rows: int, formats: Se
     live_rows = {first_row + r for r in _formula_rows(columns)} if isinstance(ws, _FormulaSheet) else set()
     lines = _heights(columns, rows, formats)
     heights = np.where(lines > 1, np.minimum(LINE_HEIGHT * lines + 3, 409), 0).tolist()  # 0: the default
-    for row, row_cells, height in zip(count(first_row), zip(*cells), heights):
-        if height:
-            set_row(row, height)
-        if row not in live_rows:
-            put_row(row, row_cells)
-            continue
-        put_row(row, [cell for cell in row_cells if cell[1].__class__ is not _Formula])
-        for c, v, f in row_cells:
-            if v.__class__ is _Formula:
-                write_formula(row, c, v.template.replace(row_mark, str(row + 1)), f, v.value)
+    block = np.empty((min(rows, _BLOCK_ROWS), len(columns)), dtype=object)
+    for start in range(0, rows, _BLOCK_ROWS):
+        size = min(rows - start, _BLOCK_ROWS)
+        for c, (distinct, at) in enumerate(cells):
+            block[:size, c] = distinct[at[start:start + size]]
+        for row, row_cells, height in zip(count(first_row + start), block[:size].tolist(), heights[start:start + size]):
+            if height:
+                set_row(row, height)
+            if row not in live_rows:
+                put_row(row, row_cells)
+                continue
+            put_row(row, [cell for cell in row_cells if cell[1].__class__ is not _Formula])
+            for c, v, f in row_cells:
+                if v.__class__ is _Formula:
+                    write_formula(row, c, v.template.replace(row_mark, str(row + 1)), f, v.value)
     ws.forget_strings()
 
 
