@@ -199,9 +199,10 @@ def _width(col: _Column, lo: float = 6, hi: float = 40) -> float:
     if col.text_width is not None:
         widest = col.text_width
     else:
-        distinct = set(col.used_values().tolist())
-        widest = _widest([v for v in distinct if v.__class__ is str], hi - 2)
-        if any(v is not None and v.__class__ is not str for v in distinct):
+        used = col.used_values().tolist()
+        texts = [v for v in used if v.__class__ is str]
+        widest = _widest(texts, hi - 2)
+        if len(texts) + used.count(None) < len(used):  # numbers (or formulas)
             widest = max(widest, 9)
     return min(hi, max(lo, widest + 2, min(display_width(col.label), 16) + 2))
 
