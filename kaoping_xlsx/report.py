@@ -246,7 +246,7 @@ def _cells(c: int, col: _Column, formats: np.ndarray) -> tuple[np.ndarray, np.nd
     style_codes[styles] = np.arange(len(styles))
     pairs = col.codes * len(styles) + style_codes[col.styles]
     present = np.flatnonzero(np.bincount(pairs, minlength=len(col.values) * len(styles)))
-    index = np.zeros(len(col.values) * len(styles), dtype=np.intp)
+    index = np.zeros(len(col.values) * len(styles), dtype=np.int32)  # per row, so half the size of a code
     index[present] = np.arange(len(present))
     cells = np.fromiter(zip(repeat(c), col.values[present // len(styles)], formats[styles][present % len(styles)]),
                         dtype=object, count=len(present))
@@ -267,14 +267,14 @@ def _grid(ws, first_row: int, columns: Sequence[_Column], rows: int, formats: Se
     where a format (fill, border) must show; formulas with their cached values; wrapped rows taller."""
     put_row, write_formula, set_row, row_mark = ws.put_row, ws.write_formula, ws.set_row, fx.ROW
     format_table = _objects(formats)
-    cells = [_cells(c, col, format_table) for c, col in enumerate(columns)]
+    column_cells = [_cells(c, col, format_table) for c, col in enumerate(columns)]
     live_rows = {first_row + r for r in _formula_rows(columns)} if isinstance(ws, _FormulaSheet) else set()
     lines = _heights(columns, rows, formats)
     heights = np.where(lines > 1, np.minimum(LINE_HEIGHT * lines + 3, 409), 0).tolist()  # 0: the default
     block = np.empty((min(rows, _BLOCK_ROWS), len(columns)), dtype=object)
     for start in range(0, rows, _BLOCK_ROWS):
         size = min(rows - start, _BLOCK_ROWS)
-        for c, (distinct, at) in enumerate(cells):
+        for c, (distinct, at) in enumerate(column_cells):
             block[:size, c] = distinct[at[start:start + size]]
         for row, row_cells, height in zip(count(first_row + start), block[:size].tolist(), heights[start:start + size]):
             if height:
