@@ -454,7 +454,8 @@ class _Report:
         center = st.column("center", grey)
 
         cols = [
-            _Column.each("名次", _where(res.complete[order], res.rank[order], UNRANKED), st.ranks(grey, down)),
+            _Column("名次", *_distinct(_where(res.complete[order], res.rank[order], UNRANKED), _same),
+                    st.ranks(grey, down)),
             _Column("单位名称", order, self.names, st.units(grey, down), text_width=self.names_width),
             _Column("单位类型", self.type_codes[order], self.types, center),
         ]
@@ -589,8 +590,8 @@ class _Report:
         total_col = len(cols)
         cols.append(_Column("本部分得分", *_scored(ok, sr.shown, np.where(grey, 0, 1), [INCOMPLETE, NOT_FOR_TYPE]),
                             np.where(ok, np.where(vetoed, st.veto_score, st.plain["score"]), center), group=summary))
-        cols.append(_Column.each("本部分名次", _where(ok, sr.rank, _where(grey, UNRANKED, NOT_FOR_TYPE)),
-                                 st.ranks(grey, down), group=summary))
+        cols.append(_Column("本部分名次", *_distinct(_where(ok, sr.rank, _where(grey, UNRANKED, NOT_FOR_TYPE)), _same),
+                            st.ranks(grey, down), group=summary))
         if section.grades:
             values = _where(sr.grade != "", sr.grade, None)
             cols.append(_Column("等次", *_distinct(values, _same), self._banded(section, values, center), group=summary))
