@@ -623,8 +623,8 @@ class _Report:
             deductions = _scored(scored, cr.shown_deduction, np.where(marked, len(words) - 1, other), unscored)
             points = _scored(scored, cr.shown_points, np.where(marked, len(words), other), unscored)
             cols.append(_Column("本项扣分", *deductions, np.where(scored, score, center), group=clause.heading))
-            cols.append(_Column("本项得分", *points, np.where(scored, np.where(veto, st.veto_score, st.plain["score"]), center),
-                                group=clause.heading))
+            point_styles = np.where(scored, np.where(veto, st.veto_score, st.plain["score"]), center)
+            cols.append(_Column("本项得分", *points, point_styles, group=clause.heading))
             cols.append(_Column("计分说明", text_codes, explanations, np.where(veto, st.veto_text, wrap),
                                 group=clause.heading))
         for f in section.inputs:
