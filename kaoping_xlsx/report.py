@@ -335,8 +335,8 @@ def _distinct(values: np.ndarray, convert: Callable[[list], list]) -> tuple[np.n
 def _scored(scored: np.ndarray, shown: np.ndarray, others: np.ndarray,
             table: Sequence) -> tuple[np.ndarray, np.ndarray]:
     """The engine's shown numbers where ``scored``, elsewhere ``table[others]``: each row's code and the
-    table of distinct values. Numbers are told apart by their bits: pandas takes -0.0 for 0.0, and the
-    one is shown as -0."""
+    table of distinct values. Numbers are told apart by their bits: pandas would take -0.0, written
+    as -0, for 0.0."""
     codes, bits = pd.factorize(shown[scored].astype(np.float64).view(np.int64))
     out = others + len(bits)
     out[scored] = codes
