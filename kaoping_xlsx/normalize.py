@@ -244,14 +244,35 @@ _TRUE, _FALSE = _Bool(True), _Bool(False)
 
 def distinct(raw: np.ndarray) -> tuple[np.ndarray, list]:
     """Each cell's code and the distinct cells (blanks included), so that work is done once per value;
-    a bool cell never shares a value with the number 1 or 0 (which equal True and False)."""
-    keys = raw
+    a bool cell never shares a value with the number 1 or 0 (which equal True and False).
+
+    Codes number the values in order of first appearance and each value is the cell where it first
+    appears, whichever way it is found: a column of numbers only is hashed as floats (much cheaper than as
+    objects), and cells are looked at one by one only when a bool may hide behind a 1 or a 0."""
+    kind = pd.api.types.infer_dtype(raw, skipna=False)
+    if kind == "floating":
+        codes, _ = pd.factorize(raw.astype(np.float64), use_na_sentinel=False)
+        return codes, raw[_first_appearances(codes)].tolist()
+    codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+    if kind == "string" or not any(map(_bool_like, uniques)):
+        return codes, list(uniques)
     is_bool = np.frompyfunc(type, 1, 1)(raw) == bool
-    if is_bool.any():
-        keys = raw.copy()
-        keys[is_bool] = np.where(raw[is_bool].astype(bool), _TRUE, _FALSE)
+    if not is_bool.any():
+        return codes, list(uniques)
+    keys = raw.copy()
+    keys[is_bool] = np.where(raw[is_bool].astype(bool), _TRUE, _FALSE)
     codes, uniques = pd.factorize(keys, use_na_sentinel=False)
     return codes, [u.value if isinstance(u, _Bool) else u for u in uniques]
+
+
+def _bool_like(value: object) -> bool:
+    """Whether a bool cell could share this value's slot (it equals True or False)."""
+    return not isinstance(value, str) and (value is True or value is False or value == 1 or value == 0)
+
+
+def _first_appearances(codes: np.ndarray) -> np.ndarray:
+    """Where each code first appears (codes are numbered in order of first appearance)."""
+    return np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
 
 
 def column(field: Field, raw: np.ndarray, types: np.ndarray | None = None) -> Column:
@@ -273,6 +294,8 @@ def column(field: Field, raw: np.ndarray, types: np.ndarray | None = None) -> Co
             if upper is None:
                 continue
             over_unique = np.array([s == OK and v > upper for v, s in zip(unique_values, unique_status)], bool)
+            if not over_unique.any():
+                continue
             over = over_unique[codes] & (np.asarray(types, dtype=object) == unit_type)
             status[over] = OUT_OF_RANGE
     if field.type != NA:
