@@ -116,6 +116,36 @@ def _label(field: Field) -> str:
     return f"{field.clause_id} {field.label}" if field.clause_id else field.label
 
 
+class _Roster:
+    """A template's unit list as arrays, made once per file: each of its sheets finds its rows' units by
+    position in the list, and position -1 (a row of no listed unit) reads as None, no type, taking no part."""
+
+    def __init__(self, meta: Meta, rules: Rules):
+        self.meta = meta
+        self.names = np.array([u.name for u in meta.units] + [None], dtype=object)
+        self.index = pd.Index(self.names[:-1], dtype=object)
+        self.types = np.array([u.type for u in meta.units] + [None], dtype=object)
+        # The units take part in a few sets of sections: each set is asked once per section.
+        sets: dict[tuple[str, ...], int] = {}
+        taken = np.array([sets.setdefault(u.sections, len(sets)) for u in meta.units] + [-1], dtype=np.int64)
+        self.takes = {s.id: np.array([s.id in sections for sections in sets] + [False], dtype=bool)[taken]
+                      for s in rules.sections}
+        self.of_type = {t: self.types == t for t in rules.unit_types}
+
+    def __len__(self) -> int:
+        return len(self.names) - 1
+
+    def positions(self, cells: np.ndarray) -> np.ndarray:
+        """Each cell's unit as a position in the list, or -1 (blank or not on the list); spaces and
+        full-width characters do not make a listed name unknown."""
+        found = self.index.get_indexer(pd.Index(cells, dtype=object))
+        rest = np.flatnonzero(found < 0)
+        if len(rest):
+            listed = {clean(name): p for p, name in enumerate(self.names[:-1])}
+            found[rest] = [listed.get(text, -1) for text in _cleaned(cells[rest])]
+        return found
+
+
 @dataclass
 class _Sheet:
     """One section sheet of one accepted file: the first row of each listed unit, normalised."""
@@ -123,9 +153,10 @@ class _Sheet:
     file: str
     sheet: str
     section: Section
-    meta: Meta
+    roster: _Roster
     readable: bool = True  # False: no key row, nothing could be read (reported for the sheet)
     units: list[str] = field(default_factory=list)  # unit of each candidate row
+    listed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # its position in the roster
     types: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # 0-based sheet rows
     cols: dict[str, int] = field(default_factory=dict)  # field key → 0-based column
@@ -144,9 +175,6 @@ class _Sheet:
         """Merged: from here on only where each unit's row lies is asked (``Inputs.cells``). The cells
         as read and normalised are dropped, several hundred MB at 100,000 units."""
         self.raw, self.values, self.status = {}, {}, {}
-
-    def position(self) -> dict[str, int]:
-        return {u: i for i, u in enumerate(self.units)}
 
     def applies(self, unit_types) -> np.ndarray:
         """Rows whose unit is of one of ``unit_types``."""
@@ -226,9 +254,10 @@ class _Reader:
         meta = self._meta(calamine.meta(), source, digest)
         if meta is None:
             return None
+        roster = _Roster(meta, self.rules)
         present = calamine.sheet_names()
-        sheets = [self._read_sheet(calamine.rows(section.sheet), facts, source.name, section, meta)
-                  for section in self.rules.sections if self._has_sheet(present, source.name, section, meta)]
+        sheets = [self._read_sheet(calamine.rows(section.sheet), facts, source.name, section, roster)
+                  for section in self.rules.sections if self._has_sheet(present, source.name, section, roster)]
         self._copies(calamine.heads(), source.name)
         return sheets
 
@@ -316,11 +345,11 @@ class _Reader:
                 message=f"工作表“{name}”是复制出来的填报表，不会读取；只读取{original}工作表，"
                         "如数据填在了此表，请改填到原表并删除此表"))
 
-    def _has_sheet(self, present: Collection[str], file: str, section: Section, meta: Meta) -> bool:
+    def _has_sheet(self, present: Collection[str], file: str, section: Section, roster: _Roster) -> bool:
         """Whether the section's sheet is there; its absence matters only if some unit takes part."""
         if section.sheet in present:
             return True
-        if not any(section.id in u.sections for u in meta.units):
+        if not roster.takes[section.id].any():
             return False
         self.problems.append(Problem(
             file=file, code=Code.SHEET_MISSING, sheet=section.sheet, severity=WARNING,
@@ -329,8 +358,9 @@ class _Reader:
 
     # ------------------------------------------------------------------ one sheet
 
-    def _read_sheet(self, cells: list, facts: guards.FileFacts, file: str, section: Section, meta: Meta) -> _Sheet:
-        sheet = _Sheet(file, section.sheet, section, meta)
+    def _read_sheet(self, cells: list, facts: guards.FileFacts, file: str, section: Section,
+                    roster: _Roster) -> _Sheet:
+        sheet = _Sheet(file, section.sheet, section, roster)
         sfacts = facts.sheets.get(section.sheet)
         grid = _grid(cells, sfacts)
         key_row = _key_row(grid)
@@ -355,31 +385,29 @@ class _Reader:
             else:
                 missing.append(f)
 
-        names = _unit_names(data[:, sheet.unit_col], meta)
-        nonblank = data != ""
-        row_any = nonblank.any(axis=1)
-        rest = nonblank.copy()
-        rest[:, [c for c in (sheet.unit_col, type_col) if c is not None]] = False
-        row_rest = rest.any(axis=1)
-        listed = {u.name: u for u in meta.units}
-        known_rows = np.flatnonzero(names != None)  # noqa: E711 (element-wise)
+        roster = sheet.roster
+        listed = roster.positions(data[:, sheet.unit_col])
+        names = roster.names[listed]
+        taking = roster.takes[section.id][listed]
+        taking_rows = np.flatnonzero(taking)
+        again = pd.Index(listed[taking_rows]).duplicated()
+        candidates, duplicates = taking_rows[~again], taking_rows[again]
+        known_rows = np.flatnonzero(listed >= 0)
         last_known = known_rows[-1] if len(known_rows) else -1
-        by_name = pd.Series(names, dtype=object)
-        taking = by_name.isin([u.name for u in meta.units if section.id in u.sections]).to_numpy()
-        again = by_name.duplicated().to_numpy()
-        candidates = np.flatnonzero(taking & ~again)
-        duplicates = np.flatnonzero(taking & again)
-        seen = dict(zip(names[candidates], candidates))
+        fixed = [c for c in (sheet.unit_col, type_col) if c is not None]
 
-        for i in np.flatnonzero(row_any & ~taking):
+        # Only rows that are not some unit's data are looked at cell by cell.
+        outside = np.flatnonzero(~taking)
+        filled, beyond_names = _filled(data[outside], fixed)
+        for i, beyond in zip(outside[filled], beyond_names[filled]):
             name = names[i]
             r = first + i
             if name is None:
                 self.rows_read += 1
                 raw = data[i, sheet.unit_col]
                 # Below the list, a lone note (填表人：…) is harmless; a named row with inputs is an added unit.
-                if not clean(display(raw)) or (i > last_known and not row_rest[i]):
-                    c = int(np.flatnonzero(nonblank[i])[0])
+                if not clean(display(raw)) or (i > last_known and not beyond):
+                    c = int(np.flatnonzero(data[i] != "")[0])
                     self._add(cell_problem(file, section.sheet, r, c, Code.ROW_OUTSIDE_LIST, severity=WARNING,
                                            value=display(data[i, c]),
                                            message="此行不在单位名单中（没有单位名称或在名单下方），本行内容不会使用；"
@@ -389,16 +417,17 @@ class _Reader:
                                            value=display(raw), expected="模板名单中的单位名称",
                                            message=f"单位“{shown(display(raw))}”不在模板的单位名单中，本行数据不会使用；"
                                                    "请勿修改单位名称或增加单位"))
-            elif row_rest[i]:
+            elif beyond:
                 self.rows_read += 1
                 self._add(cell_problem(file, section.sheet, r, sheet.unit_col, Code.ROW_OUTSIDE_LIST,
                                        severity=WARNING, unit=name, value=name,
                                        message=f"{name}不参加{section.name}考评，本行数据不会使用"))
 
         idx = candidates.astype(np.int64)
-        sheet.units = list(names[idx])
-        sheet.types = by_name.iloc[idx].map({name: u.type for name, u in listed.items()}).to_numpy(dtype=object)
-        sheet.type_masks = {t: sheet.types == t for t in self.rules.unit_types}
+        sheet.listed = listed[idx]
+        sheet.units = names[idx].tolist()
+        sheet.types = roster.types[sheet.listed]
+        sheet.type_masks = {t: of_type[sheet.listed] for t, of_type in roster.of_type.items()}
         sheet.rows = idx + first
         for key, c in sheet.cols.items():
             f = self.rules.fields[key]
@@ -410,14 +439,15 @@ class _Reader:
         sheet.has_data = np.zeros(len(idx), bool)
         for status in sheet.status.values():
             sheet.has_data |= status != BLANK
+        seen = dict(zip(listed[candidates].tolist(), candidates)) if len(duplicates) else {}
         if not sheet.supplied:
-            for i in duplicates:
-                if row_rest[i]:
-                    self._duplicate(sheet, data, i, first, names[i], seen[names[i]])
+            _, beyond_names = _filled(data[duplicates], fixed)
+            for i in duplicates[beyond_names]:
+                self._duplicate(sheet, data, i, first, names[i], seen[listed[i]])
             return sheet
 
         for i in duplicates:
-            self._duplicate(sheet, data, i, first, names[i], seen[names[i]])
+            self._duplicate(sheet, data, i, first, names[i], seen[listed[i]])
         for f, found in doubled:
             self._column_fault(sheet, f, Code.COLUMN_DUPLICATE,
                                f"“{_label(f)}”一列出现了{len(found)}次（{'、'.join(col_letter(c) for c in found)}列的隐藏键相同），"
@@ -451,7 +481,7 @@ class _Reader:
         sheet.readable = False
         self.unreadable.add(sheet.section.id)
         self.rows_read += int(filled.sum())
-        for unit in sheet.meta.units:
+        for unit in sheet.roster.meta.units:
             if sheet.section.id in unit.sections:
                 self._add(Problem(file=sheet.file, code=Code.COLUMN_MISSING, sheet=sheet.sheet, unit=unit.name,
                                   message=f"找不到隐藏的键行（单位名称列的键 {UNIT_KEY}），无法确定各列的含义，"
@@ -632,9 +662,13 @@ class _Reader:
         tables: dict[str, pd.DataFrame] = {}
         sources = _Sources()
         units = tuple(self.units.values())
+        listed = pd.Index(list(self.units), dtype=object)
+        # Per template, where each of its units stands in the merged list (files may list other units).
+        placed = {roster: listed.get_indexer(roster.index) for roster in dict.fromkeys(s.roster for s in self.sheets)}
         for section in self.rules.sections:
             sheets = [s for s in self.sheets if s.section.id == section.id and s.readable]
-            tables[section.id] = self._merge_section(section, sheets, units, sources)
+            at = [placed[s.roster][s.listed] for s in sheets]
+            tables[section.id] = self._merge_section(section, sheets, at, units, listed, sources)
         for sheet in self.sheets:
             sheet.release()
         problems = sorted(self.problems, key=self._order())
@@ -645,30 +679,34 @@ class _Reader:
             rows_read=self.rows_read, rows_used=self.rows_used,
         )
 
-    def _merge_section(self, section: Section, sheets: list[_Sheet], units: tuple[Unit, ...],
-                       sources: "_Sources") -> pd.DataFrame:
-        """First file supplying a unit wins; a later file with other values is a conflict, equal values are fine."""
-        chosen: dict[str, tuple[int, int]] = {}  # unit → (index in sheets, row position)
+    def _merge_section(self, section: Section, sheets: list[_Sheet], at: list[np.ndarray], units: tuple[Unit, ...],
+                       listed: pd.Index, sources: "_Sources") -> pd.DataFrame:
+        """First file supplying a unit wins; a later file with other values is a conflict, equal values are fine.
+        ``at``: per sheet, each row's unit as its position in ``units`` (named in ``listed``)."""
+        chosen_sheet = np.full(len(units), -1, dtype=np.int64)  # per unit: index in sheets, or -1
+        chosen_row = np.full(len(units), -1, dtype=np.int64)  # and the row position in that sheet
         for s, sheet in enumerate(sheets):
             rows = np.flatnonzero(sheet.has_data)
-            names = np.array(sheet.units, dtype=object)[rows]
-            later = pd.Index(names).isin(list(chosen))
-            for unit, p in zip(names[later], rows[later]):
-                first = chosen[unit]
-                self.rows_used += self._same(section, (sheets[first[0]], first[1]), (sheet, int(p)))
-            chosen.update(zip(names[~later], ((s, int(p)) for p in rows[~later])))
+            where = at[s][rows]
+            later = chosen_sheet[where] >= 0
+            for u, p in zip(where[later], rows[later]):
+                first = (sheets[chosen_sheet[u]], int(chosen_row[u]))
+                self.rows_used += self._same(section, first, (sheet, int(p)))
+            chosen_sheet[where[~later]] = s
+            chosen_row[where[~later]] = rows[~later]
             self.rows_used += int((~later).sum())
-        self._not_supplied(section, sheets, units, chosen)
+        self._not_supplied(section, sheets, units, chosen_sheet)
 
-        order = [u.name for u in units if u.name in chosen]
-        picked = np.array([chosen[u] for u in order], dtype=np.int64).reshape(-1, 2)
-        sources.add(section.id, sheets, dict(zip(order, map(tuple, picked.tolist()))))
+        order = np.flatnonzero(chosen_sheet >= 0)
+        picked_sheet, picked_row = chosen_sheet[order], chosen_row[order]
+        supplied = listed[order].tolist()
+        sources.add(section.id, sheets, dict(zip(supplied, zip(picked_sheet.tolist(), picked_row.tolist()))))
         columns = {f.key: np.full(len(order), None, dtype=object) for f in section.fields}
         for s, sheet in enumerate(sheets):
-            at = np.flatnonzero(picked[:, 0] == s)
+            rows = np.flatnonzero(picked_sheet == s)
             for key, values in sheet.values.items():
-                columns[key][at] = values[picked[at, 1]]
-        return pd.DataFrame(columns, index=pd.Index(order, dtype=object, name="单位"), dtype=object)
+                columns[key][rows] = values[picked_row[rows]]
+        return pd.DataFrame(columns, index=pd.Index(supplied, dtype=object, name="单位"), dtype=object)
 
     def _same(self, section: Section, first: tuple[_Sheet, int], later: tuple[_Sheet, int]) -> bool:
         """Whether a later file's row equals the one used. Two valid values that differ are a conflict
@@ -697,24 +735,32 @@ class _Reader:
         return identical
 
     def _not_supplied(self, section: Section, sheets: list[_Sheet], units: tuple[Unit, ...],
-                      chosen: Mapping[str, object]) -> None:
+                      chosen: np.ndarray) -> None:
         """A unit taking part that no file supplies: blank cells where a file returned the sheet with its
         row left empty, UNIT_MISSING where the row was deleted, else the section was not returned."""
+        missing = [units[u] for u in np.flatnonzero(chosen < 0) if section.id in units[u].sections]
+        if not missing:
+            return
         returned = [s for s in sheets if s.supplied]
-        positions = [s.position() for s in returned]
-        # Per sheet, the units its template lists for this section (once, not once per missing unit).
-        listed = [{u.name for u in s.meta.units if section.id in u.sections} for s in returned]
-        for unit in units:
-            if section.id not in unit.sections or unit.name in chosen:
-                continue
+        wanted = pd.Index([unit.name for unit in missing], dtype=object)
+        # Per sheet and missing unit: whether its template lists the unit for this section, and the unit's row.
+        listed, rows = [], []
+        for sheet in returned:
+            roster = sheet.roster
+            found = roster.index.get_indexer(wanted)
+            row_of = np.full(len(roster) + 1, -1, dtype=np.int64)  # the last slot stays -1: not listed
+            row_of[sheet.listed] = np.arange(len(sheet.listed))
+            listed.append(roster.takes[section.id][found])
+            rows.append(row_of[found])
+        for m, unit in enumerate(missing):
             self.blocked[section.id].add(unit.name)
             explained = section.id in self.unreadable
-            for sheet, where, names in zip(returned, positions, listed):
-                if unit.name not in names:
+            for sheet, lists, row in zip(returned, listed, rows):
+                if not lists[m]:
                     continue
                 explained = True
-                p = where.get(unit.name)
-                if p is None:
+                p = int(row[m])
+                if p < 0:
                     self._add(Problem(file=sheet.file, code=Code.UNIT_MISSING, sheet=sheet.sheet, unit=unit.name,
                                       expected=unit.name,
                                       message=f"本表缺少{unit.name}这一行（可能被删除）；该单位参加{section.name}考评，"
@@ -926,16 +972,12 @@ def _cleaned(cells: np.ndarray) -> np.ndarray:
     return found[codes]
 
 
-def _unit_names(cells: np.ndarray, meta: Meta) -> np.ndarray:
-    """Each row's unit as the template lists it, or None (blank or not on the list); spaces and
-    full-width characters do not make a listed name unknown."""
-    exact = pd.Series(cells, dtype=object).map({u.name: u.name for u in meta.units}).to_numpy(dtype=object)
-    exact[pd.isna(exact)] = None
-    rest = np.flatnonzero(exact == None)  # noqa: E711 (element-wise)
-    if len(rest):
-        listed = {clean(u.name): u.name for u in meta.units}
-        exact[rest] = [listed.get(text) for text in _cleaned(cells[rest])]
-    return exact
+def _filled(rows: np.ndarray, fixed: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: whether any cell is filled, and whether any is besides the ``fixed`` columns (name and type)."""
+    nonblank = rows != ""
+    beyond = nonblank.copy()
+    beyond[:, fixed] = False
+    return nonblank.any(axis=1), beyond.any(axis=1)
 
 
 class _Sources(Mapping):
