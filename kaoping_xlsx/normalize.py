@@ -253,7 +253,7 @@ def distinct(raw: np.ndarray) -> tuple[np.ndarray, list]:
     if kind == "floating":
         codes, _ = pd.factorize(raw.astype(np.float64), use_na_sentinel=False)
         return codes, raw[_first_appearances(codes)].tolist()
-    codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+    codes, uniques = _factorize(raw)
     if kind == "string" or not any(map(_bool_like, uniques)):
         return codes, list(uniques)
     is_bool = np.frompyfunc(type, 1, 1)(raw) == bool
@@ -261,8 +261,17 @@ def distinct(raw: np.ndarray) -> tuple[np.ndarray, list]:
         return codes, list(uniques)
     keys = raw.copy()
     keys[is_bool] = np.where(raw[is_bool].astype(bool), _TRUE, _FALSE)
-    codes, uniques = pd.factorize(keys, use_na_sentinel=False)
+    codes, uniques = _factorize(keys)
     return codes, [u.value if isinstance(u, _Bool) else u for u in uniques]
+
+
+def _factorize(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` with None and NaN counted as values too. Asked first to leave them out, which spares
+    pandas a pass looking for them over every cell: a sheet has none (calamine reads an empty cell as "")."""
+    codes, uniques = pd.factorize(cells)
+    if (codes < 0).any():
+        codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+    return codes, uniques
 
 
 def _bool_like(value: object) -> bool:
