@@ -19,6 +19,7 @@ import io
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -937,14 +938,18 @@ def _grid(rows: list[list], facts: guards.SheetFacts | None) -> np.ndarray:
     """The sheet as a dense 2-D object array from A1, wide and tall enough for every cell guards saw;
     error cells (which calamine returns as empty strings) put back as :class:`CellError`."""
     height = max(len(rows), (facts.max_row + 1) if facts else 0)
-    widths = {len(r) for r in rows}
+    widths = set(map(len, rows))
     width = max(max(widths, default=0), (facts.max_col + 1) if facts else 0)
-    grid = np.full((height, width), "", dtype=object)
     if len(widths) == 1 and rows and rows[0]:
-        dense = np.empty((len(rows), len(rows[0])), dtype=object)
-        dense[:] = rows
-        grid[:len(rows), :len(rows[0])] = dense
+        dense = np.fromiter(chain.from_iterable(rows), dtype=object, count=len(rows) * len(rows[0]))
+        dense = dense.reshape(len(rows), len(rows[0]))
+        if dense.shape == (height, width):  # as a rule: what calamine read is what the guards saw
+            grid = dense
+        else:
+            grid = np.full((height, width), "", dtype=object)
+            grid[:len(rows), :len(rows[0])] = dense
     else:
+        grid = np.full((height, width), "", dtype=object)
         for r, row in enumerate(rows):
             if row:
                 grid[r, :len(row)] = row
