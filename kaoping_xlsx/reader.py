@@ -701,10 +701,14 @@ class _Reader:
         order = np.flatnonzero(chosen_sheet >= 0)
         picked_sheet, picked_row = chosen_sheet[order], chosen_row[order]
         supplied = listed[order].tolist()
-        sources.add(section.id, sheets, dict(zip(supplied, zip(picked_sheet.tolist(), picked_row.tolist()))))
+        sources.add(section.id, sheets, supplied, picked_sheet, picked_row)
         columns = {f.key: np.full(len(order), None, dtype=object) for f in section.fields}
         for s, sheet in enumerate(sheets):
             rows = np.flatnonzero(picked_sheet == s)
+            if len(rows) == len(order):  # every unit from this sheet (as a rule): its columns taken whole
+                for key, values in sheet.values.items():
+                    columns[key] = values[picked_row]
+                continue
             for key, values in sheet.values.items():
                 columns[key][rows] = values[picked_row[rows]]
         return pd.DataFrame(columns, index=pd.Index(supplied, dtype=object, name="单位"), dtype=object)
@@ -991,25 +995,34 @@ class _Sources(Mapping):
 
     def __init__(self) -> None:
         self._sheets: dict[str, list[_Sheet]] = {}
-        self._rows: dict[str, dict[str, tuple[int, int]]] = {}  # section → unit → (sheet index, position)
+        self._picked: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}  # section → units, sheet index, position
+        self._rows: dict[str, dict[str, tuple[int, int]]] = {}  # section → unit → (sheet index, position), when asked
 
-    def add(self, section_id: str, sheets: list[_Sheet], rows: dict[str, tuple[int, int]]) -> None:
+    def add(self, section_id: str, sheets: list[_Sheet], units: list[str], sheet_index: np.ndarray,
+            positions: np.ndarray) -> None:
         self._sheets[section_id] = sheets
-        self._rows[section_id] = rows
+        self._picked[section_id] = (units, sheet_index, positions)
+
+    def _rows_of(self, section_id: str) -> dict[str, tuple[int, int]]:
+        rows = self._rows.get(section_id)
+        if rows is None:
+            units, sheet_index, positions = self._picked[section_id]
+            rows = self._rows[section_id] = dict(zip(units, zip(sheet_index.tolist(), positions.tolist())))
+        return rows
 
     def __getitem__(self, key: tuple[str, str, str]) -> tuple[str, str]:
         section_id, unit, field_key = key
-        s, p = self._rows[section_id][unit]
+        s, p = self._rows_of(section_id)[unit]
         sheet = self._sheets[section_id][s]
         if field_key not in sheet.cols:
             raise KeyError(key)
         return sheet.file, sheet_cell(sheet.sheet, int(sheet.rows[p]), sheet.cols[field_key])
 
     def __iter__(self) -> Iterator[tuple[str, str, str]]:
-        for section_id, rows in self._rows.items():
-            for unit, (s, _) in rows.items():
+        for section_id in self._picked:
+            for unit, (s, _) in self._rows_of(section_id).items():
                 for field_key in self._sheets[section_id][s].cols:
                     yield section_id, unit, field_key
 
     def __len__(self) -> int:
-        return sum(len(self._sheets[sid][s].cols) for sid, rows in self._rows.items() for s, _ in rows.values())
+        return sum(len(self._sheets[sid][s].cols) for sid in self._picked for s, _ in self._rows_of(sid).values())
