@@ -247,14 +247,14 @@ def distinct(raw: np.ndarray) -> tuple[np.ndarray, list]:
     a bool cell never shares a value with the number 1 or 0 (which equal True and False).
 
     Codes number the values in order of first appearance and each value is the cell where it first
-    appears, whichever way it is found: a column of numbers only is hashed as floats (much cheaper than as
+    appears, whichever way it is found: a column of numbers only is hashed as floats (cheaper than as
     objects), and cells are looked at one by one only when a bool may hide behind a 1 or a 0."""
-    kind = pd.api.types.infer_dtype(raw, skipna=False)
-    if kind == "floating":
+    if len(raw) and type(raw[0]) is float and pd.api.types.infer_dtype(raw, skipna=False) == "floating":
         codes, _ = pd.factorize(raw.astype(np.float64), use_na_sentinel=False)
         return codes, raw[_first_appearances(codes)].tolist()
     codes, uniques = _factorize(raw)
-    if kind == "string" or not any(map(_bool_like, uniques)):
+    bool_like = [k for k, u in enumerate(uniques) if _bool_like(u)]
+    if not bool_like or _numbers_only(raw[np.isin(codes, bool_like)]):
         return codes, list(uniques)
     is_bool = np.frompyfunc(type, 1, 1)(raw) == bool
     if not is_bool.any():
@@ -272,6 +272,11 @@ def _factorize(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if (codes < 0).any():
         codes, uniques = pd.factorize(cells, use_na_sentinel=False)
     return codes, uniques
+
+
+def _numbers_only(cells: np.ndarray) -> bool:
+    """Whether the cells are ints and floats only (pandas' kinds for these never take in a bool)."""
+    return pd.api.types.infer_dtype(cells, skipna=False) in ("floating", "integer", "mixed-integer-float")
 
 
 def _bool_like(value: object) -> bool:
