@@ -706,8 +706,9 @@ class _Reader:
         for s, sheet in enumerate(sheets):
             rows = np.flatnonzero(picked_sheet == s)
             if len(rows) == len(order):  # every unit from this sheet (as a rule): its columns taken whole
+                taken = slice(None) if np.array_equal(picked_row, np.arange(len(sheet.units))) else picked_row
                 for key, values in sheet.values.items():
-                    columns[key] = values[picked_row]
+                    columns[key] = values[taken]
                 continue
             for key, values in sheet.values.items():
                 columns[key][rows] = values[picked_row[rows]]
