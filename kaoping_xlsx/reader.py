@@ -312,25 +312,26 @@ class _Reader:
                          f"是按另一版考评规则（{meta.rules_id}，指纹 {meta.fingerprint}）生成的模板，"
                          f"与当前规则（{self.rules.id}，指纹 {self.rules.fingerprint}）不符，请使用本次下发的模板重新填报")
             return None
-        for unit in meta.units:
-            known = self.units.get(unit.name)
-            if known is not None and known != unit:
-                self._refuse(source, digest, Code.FILE_OTHER_RULES,
-                             f"的单位名单与 {self.unit_source[unit.name]} 不一致（{unit.name} 的类型或参加部分不同），"
-                             "两份文件不是同一次生成的模板，请使用同一份模板填报")
-                return None
-        for unit in meta.units:
-            if unit.name not in self.units:
-                self.units[unit.name] = unit
-                self.unit_source[unit.name] = source.name
+        if self.units:  # a later file: the units it shares with earlier ones must be the same
+            for unit in meta.units:
+                known = self.units.get(unit.name)
+                if known is not None and known != unit:
+                    self._refuse(source, digest, Code.FILE_OTHER_RULES,
+                                 f"的单位名单与 {self.unit_source[unit.name]} 不一致（{unit.name} 的类型或参加部分不同），"
+                                 "两份文件不是同一次生成的模板，请使用同一份模板填报")
+                    return None
+        added = {unit.name: unit for unit in meta.units if unit.name not in self.units}
+        self.units.update(added)
+        self.unit_source.update(dict.fromkeys(added, source.name))
         return meta
 
     def _sane(self, meta: Meta) -> bool:
         """A meta sheet edited by hand must not smuggle in unknown types, sections or repeated units."""
         section_ids = {s.id for s in self.rules.sections}
         names = [u.name for u in meta.units]
+        kinds = {(u.type, u.sections) for u in meta.units}  # a few, each checked once
         return (len(set(names)) == len(names) and all(names)
-                and all(u.type in self.rules.unit_types and set(u.sections) <= section_ids for u in meta.units))
+                and all(t in self.rules.unit_types and set(sections) <= section_ids for t, sections in kinds))
 
     def _copies(self, heads: Mapping[str, list], file: str) -> None:
         """Extra sheets are not read; one that is a copy of a section sheet is said, since an office
