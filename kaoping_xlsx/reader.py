@@ -42,6 +42,7 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # never vanish because it was saved as .xls.
 FOREIGN_SUFFIXES = (".xls", ".xlsb", ".ods", ".et", ".csv")
 KEY_SEARCH_ROWS = 10  # the key row is row 1; look a little further in case rows were inserted above
+_CELLS_AT_A_TIME = 1 << 20  # cells copied out of a sheet at once to look at them row by row
 
 
 @dataclass(frozen=True)
@@ -400,7 +401,7 @@ class _Reader:
 
         # Only rows that are not some unit's data are looked at cell by cell.
         outside = np.flatnonzero(~taking)
-        filled, beyond_names = _filled(data[outside], fixed)
+        filled, beyond_names = _filled(data, outside, fixed)
         for i, beyond in zip(outside[filled], beyond_names[filled]):
             name = names[i]
             r = first + i
@@ -443,7 +444,7 @@ class _Reader:
             sheet.has_data |= status != BLANK
         seen = dict(zip(listed[candidates].tolist(), candidates)) if len(duplicates) else {}
         if not sheet.supplied:
-            _, beyond_names = _filled(data[duplicates], fixed)
+            _, beyond_names = _filled(data, duplicates, fixed)
             for i in duplicates[beyond_names]:
                 self._duplicate(sheet, data, i, first, names[i], seen[listed[i]])
             return sheet
@@ -983,12 +984,18 @@ def _cleaned(cells: np.ndarray) -> np.ndarray:
     return found[codes]
 
 
-def _filled(rows: np.ndarray, fixed: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: whether any cell is filled, and whether any is besides the ``fixed`` columns (name and type)."""
-    nonblank = rows != ""
-    beyond = nonblank.copy()
-    beyond[:, fixed] = False
-    return nonblank.any(axis=1), beyond.any(axis=1)
+def _filled(data: np.ndarray, rows: np.ndarray, fixed: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``rows``: whether any cell is filled, and whether any is besides the ``fixed`` columns (name
+    and type). Rows are copied out a block at a time: there may be millions of cells below the list."""
+    filled, beyond = np.zeros(len(rows), bool), np.zeros(len(rows), bool)
+    step = max(1, _CELLS_AT_A_TIME // max(data.shape[1], 1))
+    for start in range(0, len(rows), step):
+        block = slice(start, start + step)
+        nonblank = data[rows[block]] != ""
+        filled[block] = nonblank.any(axis=1)
+        nonblank[:, fixed] = False
+        beyond[block] = nonblank.any(axis=1)
+    return filled, beyond
 
 
 class _Sources(Mapping):
