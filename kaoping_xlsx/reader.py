@@ -442,7 +442,7 @@ class _Reader:
         sheet.has_data = np.zeros(len(idx), bool)
         for status in sheet.status.values():
             sheet.has_data |= status != BLANK
-        seen = dict(zip(listed[candidates].tolist(), candidates)) if len(duplicates) else {}
+        seen = dict(zip(listed[candidates].tolist(), candidates)) if len(duplicates) else {}  # each unit's first row
         if not sheet.supplied:
             _, beyond_names = _filled(data, duplicates, fixed)
             for i in duplicates[beyond_names]:
@@ -665,13 +665,14 @@ class _Reader:
         tables: dict[str, pd.DataFrame] = {}
         sources = _Sources()
         units = tuple(self.units.values())
-        listed = pd.Index(list(self.units), dtype=object)
+        unit_names = pd.Index(list(self.units), dtype=object)
         # Per template, where each of its units stands in the merged list (files may list other units).
-        placed = {roster: listed.get_indexer(roster.index) for roster in dict.fromkeys(s.roster for s in self.sheets)}
+        placed = {roster: unit_names.get_indexer(roster.index)
+                  for roster in dict.fromkeys(s.roster for s in self.sheets)}
         for section in self.rules.sections:
             sheets = [s for s in self.sheets if s.section.id == section.id and s.readable]
-            at = [placed[s.roster][s.listed] for s in sheets]
-            tables[section.id] = self._merge_section(section, sheets, at, units, listed, sources)
+            row_units = [placed[s.roster][s.listed] for s in sheets]
+            tables[section.id] = self._merge_section(section, sheets, row_units, units, unit_names, sources)
         for sheet in self.sheets:
             sheet.release()
         problems = sorted(self.problems, key=self._order())
@@ -682,15 +683,15 @@ class _Reader:
             rows_read=self.rows_read, rows_used=self.rows_used,
         )
 
-    def _merge_section(self, section: Section, sheets: list[_Sheet], at: list[np.ndarray], units: tuple[Unit, ...],
-                       listed: pd.Index, sources: "_Sources") -> pd.DataFrame:
+    def _merge_section(self, section: Section, sheets: list[_Sheet], row_units: list[np.ndarray],
+                       units: tuple[Unit, ...], unit_names: pd.Index, sources: "_Sources") -> pd.DataFrame:
         """First file supplying a unit wins; a later file with other values is a conflict, equal values are fine.
-        ``at``: per sheet, each row's unit as its position in ``units`` (named in ``listed``)."""
+        ``row_units``: per sheet, each row's unit as its position in ``units`` (and ``unit_names``)."""
         chosen_sheet = np.full(len(units), -1, dtype=np.int64)  # per unit: index in sheets, or -1
         chosen_row = np.full(len(units), -1, dtype=np.int64)  # and the row position in that sheet
         for s, sheet in enumerate(sheets):
             rows = np.flatnonzero(sheet.has_data)
-            where = at[s][rows]
+            where = row_units[s][rows]
             later = chosen_sheet[where] >= 0
             for u, p in zip(where[later], rows[later]):
                 first = (sheets[chosen_sheet[u]], int(chosen_row[u]))
@@ -702,12 +703,12 @@ class _Reader:
 
         order = np.flatnonzero(chosen_sheet >= 0)
         picked_sheet, picked_row = chosen_sheet[order], chosen_row[order]
-        supplied = listed[order].tolist()
+        supplied = unit_names[order].tolist()
         sources.add(section.id, sheets, supplied, picked_sheet, picked_row)
         columns = {f.key: np.full(len(order), None, dtype=object) for f in section.fields}
         for s, sheet in enumerate(sheets):
             rows = np.flatnonzero(picked_sheet == s)
-            if len(rows) == len(order):  # every unit from this sheet (as a rule): its columns taken whole
+            if len(rows) == len(order):  # every unit from this sheet, as a rule: its columns taken whole
                 taken = slice(None) if np.array_equal(picked_row, np.arange(len(sheet.units))) else picked_row
                 for key, values in sheet.values.items():
                     columns[key] = values[taken]
@@ -752,18 +753,18 @@ class _Reader:
         returned = [s for s in sheets if s.supplied]
         wanted = pd.Index([unit.name for unit in missing], dtype=object)
         # Per sheet and missing unit: whether its template lists the unit for this section, and the unit's row.
-        listed, rows = [], []
+        listing, rows = [], []
         for sheet in returned:
             roster = sheet.roster
             found = roster.index.get_indexer(wanted)
             row_of = np.full(len(roster) + 1, -1, dtype=np.int64)  # the last slot stays -1: not listed
             row_of[sheet.listed] = np.arange(len(sheet.listed))
-            listed.append(roster.takes[section.id][found])
+            listing.append(roster.takes[section.id][found])
             rows.append(row_of[found])
         for m, unit in enumerate(missing):
             self.blocked[section.id].add(unit.name)
             explained = section.id in self.unreadable
-            for sheet, lists, row in zip(returned, listed, rows):
+            for sheet, lists, row in zip(returned, listing, rows):
                 if not lists[m]:
                     continue
                 explained = True
@@ -1004,8 +1005,9 @@ class _Sources(Mapping):
 
     def __init__(self) -> None:
         self._sheets: dict[str, list[_Sheet]] = {}
-        self._picked: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}  # section → units, sheet index, position
-        self._rows: dict[str, dict[str, tuple[int, int]]] = {}  # section → unit → (sheet index, position), when asked
+        # section → its units, and each one's sheet index and row position; as a dict only once asked
+        self._picked: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self._rows: dict[str, dict[str, tuple[int, int]]] = {}  # section → unit → (sheet index, position)
 
     def add(self, section_id: str, sheets: list[_Sheet], units: list[str], sheet_index: np.ndarray,
             positions: np.ndarray) -> None:
