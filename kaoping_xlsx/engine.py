@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .rules import NA, Clause, Rules, Section, Trigger, fmt
+from .units import Unit
 
 ZERO = Decimal(0)
 OK = "ok"
@@ -27,15 +28,6 @@ INCOMPLETE = "数据不完整"
 NOT_ASSESSED = "不参加"
 NOT_FOR_TYPE = "—"
 _PRECISION = 60
-
-
-@dataclass(frozen=True)
-class Unit:
-    """A unit on the assessment list: its name, type and the sections it takes part in."""
-
-    name: str
-    type: str
-    sections: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """What the reader hands on: the merged, normalised input tables and everything found wrong.
 
-Produced by :func:`kaoping_xlsx.reader.read_inputs`; consumed by the engine (``units``, ``tables``,
+Produced by :func:`kaoping_xlsx.opening.read_inputs`; consumed by the engine (``units``, ``tables``,
 ``blocked``), the report writer and the annotator (``problems``, ``files``, ``cells``).
 """
 
@@ -12,9 +12,9 @@ from typing import Mapping
 
 import pandas as pd
 
-from .engine import Unit
 from .problems import Problem
 from .rules import Rules
+from .units import Unit
 
 
 @dataclass(frozen=True)

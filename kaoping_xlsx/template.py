@@ -23,7 +23,6 @@ from xlsxwriter.exceptions import FileCreateError
 from . import guards
 from .cleantext import clean_text
 from .describe import display_width, wrapped_lines
-from .engine import Unit
 from .errors import OutputError, UnitsError
 from .layout import (FIRST_DATA_ROW, GROUP_ROW, GUIDE_SHEET, KEY_ROW, LABEL_ROW, META_SHEET, SECTIONS_HEADER,
                      TYPE_HEADER, TYPE_KEY, UNIT_HEADER, UNIT_KEY, meta_rows)
@@ -31,6 +30,7 @@ from .outputs import write_atomically
 from .problems import shown
 from .rules import (CHOICE, COUNT, NA, NO, NOT_APPLICABLE, SCORE, TEXT, YES, YESNO, Field, Rules, Section,
                     fmt)
+from .units import Unit
 from .xlref import cell, cell_range, col_letter, sheet_cell
 
 FIRST_INPUT_COL = 2  # A = unit name, B = unit type
