@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from .rules import (CHOICE, COUNT, NO, SCORE, TEXT, YES, YESNO, Clause, Field, Place, Scored,
                     SectionDraft, fmt, kind)
@@ -56,14 +55,19 @@ def _floor(points: np.ndarray) -> np.ndarray:
     return np.where(points < ZERO, ZERO, points)
 
 
-def _alike(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _alike(*columns: Sequence) -> tuple[np.ndarray, np.ndarray]:
     """Rows equal in every column, value for value, read alike: the first row of each such combination
-    and, per row, which combination it is (numbered in order of first appearance)."""
-    rows = np.fromiter(zip(*columns), dtype=object, count=len(columns[0]))
-    inverse, _ = pd.factorize(rows, use_na_sentinel=False)
-    new = np.ones(len(inverse), dtype=bool)
-    new[1:] = inverse[1:] > np.maximum.accumulate(inverse)[:-1]
-    return np.flatnonzero(new), inverse
+    and, per row, which combination it is (numbered in order of first appearance). A dict, not pandas:
+    the rows are a clause's distinct answers, a few hundred, and kinds load with the rules, before pandas."""
+    numbers: dict = {}
+    first: list[int] = []
+    inverse: list[int] = []
+    for i, row in enumerate(zip(*columns)):
+        number = numbers.setdefault(row, len(first))
+        if number == len(first):
+            first.append(i)
+        inverse.append(number)
+    return np.array(first, dtype=np.intp), np.array(inverse, dtype=np.intp)
 
 
 def _worded(scores: np.ndarray, before: str, after: str = "") -> list[str]:
