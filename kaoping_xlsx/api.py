@@ -12,13 +12,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from . import __version__
-from .engine import Result
-from .inputs import Inputs
-from .problems import Problem
-from .rules import Rules
+
+if TYPE_CHECKING:  # imported when used: reading starts on the first file before pandas loads
+    from .engine import Result
+    from .inputs import Inputs
+    from .problems import Problem
+    from .rules import Rules
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class ScoreReport:
 
 
 def read(paths: Sequence[Path], rules: Rules) -> Inputs:
-    from .reader import read_inputs
+    from .opening import read_inputs
 
     return read_inputs([Path(p) for p in paths], rules)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from .engine import Unit
+from .units import Unit
 
 META_SHEET = "_kaoping"
 GUIDE_SHEET = "填表说明"
@@ -22,6 +22,7 @@ GROUP_ROW = 1
 LABEL_ROW = 2
 FIRST_DATA_ROW = 3
 HEADER_ROWS = FIRST_DATA_ROW - KEY_ROW  # data start this many rows below the key row, wherever it was found
+KEY_SEARCH_ROWS = 10  # the key row is row 1; look a little further in case rows were inserted above
 
 # Keys of the two fixed columns.
 UNIT_KEY = "@unit"

@@ -1,8 +1,7 @@
 """Read returned templates: find sheets and columns by key, normalise every cell, merge files, report.
 
-Every file is checked by :mod:`kaoping_xlsx.guards` before anything opens it, then read once with
-python-calamine, which parses each sheet on a worker thread as soon as the guards have passed it.
-Sheets are found by name, columns by the hidden key row (so moved, hidden or renamed columns still
+Files come opened by :mod:`kaoping_xlsx.opening`: checked by :mod:`kaoping_xlsx.guards`, and parsed by
+python-calamine on a worker thread as soon as the guards have passed each sheet. Sheets are found by name, columns by the hidden key row (so moved, hidden or renamed columns still
 read), unit rows by the template's unit list (the meta sheet). Cells are normalised a whole column at a
 time (:mod:`kaoping_xlsx.normalize`); problem records are built only for bad cells.
 
@@ -13,96 +12,38 @@ row read is either used or named in a problem. Only when no file at all can be u
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from python_calamine import CalamineWorkbook, PasswordError
+from python_calamine import PasswordError
 
 from . import guards
-from .engine import Unit
 from .errors import NoUsableInput
 from .inputs import InputFile, Inputs
-from .layout import GUIDE_SHEET, HEADER_ROWS, META_SHEET, TYPE_KEY, UNIT_KEY, Meta, parse_meta
+from .layout import HEADER_ROWS, KEY_SEARCH_ROWS, TYPE_KEY, UNIT_KEY, Meta, parse_meta
 from .normalize import BLANK, ERROR, INVALID, MERGED, OK, OUT_OF_RANGE, CellError, clean, column, display, distinct
+from .opening import Calamine, Opened, Source, Unparsable
 from .problems import ERROR as SEVERE
 from .problems import WARNING, Code, Problem, cell_problem, shown
 from .rules import NA, NOT_APPLICABLE, YES, Field, Rules, Section, fmt
+from .units import Unit
 from .xlref import col_letter, parse_cell, sheet_cell
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-# Spreadsheets of other formats found in a folder are reported (not skipped): an office's data must
-# never vanish because it was saved as .xls.
-FOREIGN_SUFFIXES = (".xls", ".xlsb", ".ods", ".et", ".csv")
-KEY_SEARCH_ROWS = 10  # the key row is row 1; look a little further in case rows were inserted above
 _CELLS_AT_A_TIME = 1 << 20  # cells copied out of a sheet at once to look at them row by row
 
 
-@dataclass(frozen=True)
-class _Source:
-    path: Path
-    name: str
-
-
-def read_inputs(paths: Sequence[Path], rules: Rules) -> Inputs:
-    """Read, check and merge returned workbooks (files or folders) into the engine's tables."""
-    sources, problems = _collect([Path(p) for p in paths])
+def read_books(books: Iterable[Opened], problems: list[Problem], rules: Rules, paths: Sequence[Path]) -> Inputs:
+    """Check and merge the opened workbooks (:func:`kaoping_xlsx.opening.read_inputs` opens them)."""
     reader = _Reader(rules, problems)
-    for source in sources:
-        reader.read_file(source)
+    for book in books:
+        reader.read_book(book)
     if not any(f.accepted for f in reader.files):
         raise NoUsableInput(_nothing_usable(paths, reader.problems))
     return reader.merge()
-
-
-def _collect(paths: list[Path]) -> tuple[list[_Source], list[Problem]]:
-    """Files given and workbooks found in folders, each once, with the name shown to users."""
-    sources: list[_Source] = []
-    problems: list[Problem] = []
-    seen: set[Path] = set()
-    names: set[str] = set()
-    for given in paths:
-        if given.is_dir():
-            found = [(p, p.relative_to(given).as_posix()) for p in _walk(given)]
-            found.sort(key=lambda item: item[1])
-        elif given.is_file():
-            found = [(given, given.name)]
-        else:
-            problems.append(Problem(file=str(given), code=Code.FILE_UNREADABLE,
-                                    message=f"找不到文件或文件夹：{given}"))
-            continue
-        for path, name in found:
-            key = path.resolve()
-            if key in seen:
-                continue
-            seen.add(key)
-            if name in names:
-                name = str(path)
-            names.add(name)
-            sources.append(_Source(path, name))
-    return sources, problems
-
-
-def _walk(folder: Path) -> Iterator[Path]:
-    """Workbooks under a folder; lock files (``~$x.xlsx``) and hidden files or folders skipped."""
-    try:
-        entries = sorted(folder.iterdir())
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith(("~$", ".")):
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            yield from _walk(entry)
-        elif entry.is_file() and entry.suffix.lower() in WORKBOOK_SUFFIXES + FOREIGN_SUFFIXES:
-            yield entry
 
 
 def _nothing_usable(paths: Sequence[Path], problems: list[Problem]) -> str:
@@ -201,54 +142,29 @@ class _Reader:
 
     # ------------------------------------------------------------------ files
 
-    def read_file(self, source: _Source) -> None:
-        try:
-            data = source.path.read_bytes()
-        except OSError as exc:
-            self._refuse(source, "", Code.FILE_UNREADABLE, f"无法读取（{exc.strerror or type(exc).__name__}）")
-            return
-        digest = hashlib.sha256(data).hexdigest()
-        try:
-            inspection = guards.Inspection(source.path, source.name, data)
-        except guards.Refused as refused:
-            self._refused(source, digest, refused)
-            return
-        with inspection:
-            calamine = _Calamine(data, inspection, [s.sheet for s in self.rules.sections])
-            try:
-                self._read_book(source, digest, inspection, calamine)
-            finally:
-                calamine.close()
-
-    def _read_book(self, source: _Source, digest: str, inspection: guards.Inspection, calamine: _Calamine) -> None:
-        """The guards scan sheet after sheet while calamine parses those passed; the guards' word comes
-        first, then calamine's, as when the whole file was checked before calamine opened it."""
-        try:
-            for name in inspection.sheet_names:
-                inspection.sheet(name)
-                calamine.passed(name)
-            calamine.passed_all()
-            facts = inspection.facts()
-        except guards.Refused as refused:
-            self._refused(source, digest, refused)
+    def read_book(self, book: Opened) -> None:
+        """One opened file: refused as the opening found it, or read (and refused as a whole if calamine
+        fails on any sheet, as when the whole file was parsed before it was read)."""
+        if book.refusal is not None:
+            self._refused(book.source, book.digest, book.refusal)
             return
         # Sheets are read while calamine may still fail on a later one: the file is then refused as if
         # nothing of it had been read.
         undo = self._savepoint()
         try:
-            sheets = self._read_parsed(calamine, facts, source, digest)
-            calamine.finish()
-        except _Unparsable as failed:
+            sheets = self._read_parsed(book.calamine, book.facts, book.source, book.digest)
+            book.calamine.finish()
+        except Unparsable as failed:
             undo()
-            self._unparsable(source, digest, failed.error)
+            self._unparsable(book.source, book.digest, failed.error)
             return
         if sheets is None:
             return
         self.sheets.extend(sheets)
         supplied = tuple(s.section.id for s in sheets if s.readable and s.supplied)
-        self.files.append(InputFile(source.path, source.name, digest, supplied, True))
+        self.files.append(InputFile(book.source.path, book.source.name, book.digest, supplied, True))
 
-    def _read_parsed(self, calamine: _Calamine, facts: guards.FileFacts, source: _Source,
+    def _read_parsed(self, calamine: Calamine, facts: guards.FileFacts, source: Source,
                      digest: str) -> list[_Sheet] | None:
         """The meta sheet, then each section sheet once calamine has it, then copies of section sheets
         (last: a copy after the section sheets would make the first wait for all); None when the file is
@@ -278,11 +194,11 @@ class _Reader:
 
         return undo
 
-    def _refused(self, source: _Source, digest: str, refused: guards.Refused) -> None:
-        self.problems.append(refused.problem)
+    def _refused(self, source: Source, digest: str, refusal: Problem) -> None:
+        self.problems.append(refusal)
         self.files.append(InputFile(source.path, source.name, digest, (), False))
 
-    def _unparsable(self, source: _Source, digest: str, error: BaseException) -> None:
+    def _unparsable(self, source: Source, digest: str, error: BaseException) -> None:
         """calamine could not read the file (the guards had passed it)."""
         if isinstance(error, PasswordError):
             self._refuse(source, digest, Code.FILE_ENCRYPTED, "已加密（设置了打开密码），请取消密码后重新报送")
@@ -295,11 +211,11 @@ class _Reader:
             self._refuse(source, digest, Code.FILE_CORRUPT,
                          f"已损坏或格式异常，无法读取（{type(error).__name__}）；请用 Excel 或 WPS 打开后另存为 .xlsx 再报送")
 
-    def _refuse(self, source: _Source, digest: str, code: Code, words: str) -> None:
+    def _refuse(self, source: Source, digest: str, code: Code, words: str) -> None:
         self.problems.append(Problem(file=source.name, code=code, message=f"文件 {source.name} {words}"))
         self.files.append(InputFile(source.path, source.name, digest, (), False))
 
-    def _meta(self, cells: list | None, source: _Source, digest: str) -> Meta | None:
+    def _meta(self, cells: list | None, source: Source, digest: str) -> Meta | None:
         """The template's own description; None (and the file refused) when it is not ours or not this year's."""
         meta = parse_meta(cells) if cells is not None else None
         if meta is not None and not self._sane(meta):
@@ -663,7 +579,7 @@ class _Reader:
 
     def merge(self) -> Inputs:
         tables: dict[str, pd.DataFrame] = {}
-        sources = _Sources()
+        sources = Sources()
         units = tuple(self.units.values())
         unit_names = pd.Index(list(self.units), dtype=object)
         # Per template, where each of its units stands in the merged list (files may list other units).
@@ -684,7 +600,7 @@ class _Reader:
         )
 
     def _merge_section(self, section: Section, sheets: list[_Sheet], row_units: list[np.ndarray],
-                       units: tuple[Unit, ...], unit_names: pd.Index, sources: "_Sources") -> pd.DataFrame:
+                       units: tuple[Unit, ...], unit_names: pd.Index, sources: "Sources") -> pd.DataFrame:
         """First file supplying a unit wins; a later file with other values is a conflict, equal values are fine.
         ``row_units``: per sheet, each row's unit as its position in ``units`` (and ``unit_names``)."""
         chosen_sheet = np.full(len(units), -1, dtype=np.int64)  # per unit: index in sheets, or -1
@@ -802,137 +718,6 @@ class _Reader:
         return key
 
 
-class _Unparsable(Exception):
-    """calamine failed on the file; ``error`` is what it raised (PanicException is a BaseException)."""
-
-    def __init__(self, error: BaseException):
-        super().__init__(repr(error))
-        self.error = error
-
-
-@contextlib.contextmanager
-def _from_calamine() -> Iterator[None]:
-    """Whatever calamine raises, but an interrupt, as :class:`_Unparsable`: its faults vary, and its Rust
-    panics (a large negative number in a date-formatted cell) arrive as pyo3's PanicException, a BaseException."""
-    try:
-        yield
-    except (KeyboardInterrupt, SystemExit, GeneratorExit):
-        raise
-    except BaseException as exc:  # noqa: BLE001
-        raise _Unparsable(exc) from exc
-
-
-class _Calamine:
-    """calamine's part in reading one file, on one worker thread: it parses sheet k while the guards scan
-    sheet k+1 (calamine releases the GIL while parsing).
-
-    It opens the workbook once the guards have scanned every part but the worksheets, and parses a sheet
-    once they have passed it. The guards refuse any workbook in which calamine could find other parts than
-    they did, but not every difference in names (calamine does not normalize whitespace in attributes): if
-    calamine names the sheets otherwise, the sheet it finds by a name the guards passed may be a later one,
-    so then nothing is parsed until every sheet has passed. Section sheets are parsed whole,
-    other sheets (copies, say) by their head rows, the meta sheet by :meth:`meta`. The first error is raised,
-    as :class:`_Unparsable`, by any call that waits for it or for a later job; no job runs after it.
-    """
-
-    _SKIP = (META_SHEET, GUIDE_SHEET)  # not parsed on the worker
-
-    def __init__(self, data: bytes, inspection: guards.Inspection, sections: Collection[str]):
-        self._data = data
-        self._guarded = inspection.sheet_names
-        self._sections = set(sections)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaoping-calamine")
-        self._failed = False  # read and written on the worker thread only
-        self._book: Future = self._pool.submit(self._run, self._open)  # (workbook, its sheet names)
-        self._jobs: dict[str, Future] = {}  # sheet name → its rows, in the order handed to the worker
-
-    def passed(self, name: str) -> None:
-        """The guards have passed ``name`` and every sheet before it: parse it, if that is safe yet."""
-        if self._names() == self._guarded:
-            self._parse(name)
-
-    def passed_all(self) -> None:
-        """The guards have passed every sheet: parse all that are still to parse."""
-        for name in self._names() or ():
-            self._parse(name)
-
-    def meta(self) -> list | None:
-        """The meta sheet, parsed here with a workbook of its own (every section needs it first, and it comes
-        last in workbook order); call only when every sheet has passed. None if there is none."""
-        with _from_calamine():
-            book = CalamineWorkbook.from_filelike(io.BytesIO(self._data))
-            if META_SHEET not in book.sheet_names:
-                return None
-            return book.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False)
-
-    def sheet_names(self) -> list[str]:
-        return self._result(self._book)[1]
-
-    def rows(self, name: str) -> list:
-        """A parsed sheet's rows, once it and everything handed to the worker before it are done."""
-        self._result(self._book)
-        for job_name, job in self._jobs.items():
-            rows = self._result(job)
-            if job_name == name:
-                return rows
-        raise KeyError(name)
-
-    def heads(self) -> dict[str, list]:
-        """The head rows of every sheet that is neither a section sheet, the meta sheet nor the guide: a
-        copied section sheet keeps the hidden key row, and its first rows are enough to tell."""
-        return {name: self.rows(name) for name in self.sheet_names()
-                if name not in self._sections and name not in self._SKIP}
-
-    def finish(self) -> None:
-        """Wait for all the worker was handed; raise the first error, if any."""
-        self._result(self._book)
-        for job in self._jobs.values():
-            self._result(job)
-
-    def close(self) -> None:
-        """Drop jobs not started and wait for the one running (a sheet the guards passed): no thread is left."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-    # --- on the main thread
-
-    def _names(self) -> list[str] | None:
-        """calamine's sheet names; None if it could not open the file (the error is raised later, in order)."""
-        try:
-            return self.sheet_names()
-        except _Unparsable:
-            return None
-
-    def _parse(self, name: str) -> None:
-        if name not in self._SKIP and name not in self._jobs:
-            self._jobs[name] = self._pool.submit(self._run, self._rows, name, name not in self._sections)
-
-    @staticmethod
-    def _result(job: Future):
-        with _from_calamine():
-            return job.result()
-
-    # --- on the worker thread
-
-    def _run(self, job: Callable, *args):
-        """Run a job unless an earlier one failed (the file is refused then; calamine is left alone)."""
-        if self._failed:
-            return None
-        try:
-            return job(*args)
-        except BaseException:
-            self._failed = True
-            raise
-
-    def _open(self) -> tuple[CalamineWorkbook, list[str]]:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(self._data))
-        return book, list(book.sheet_names)
-
-    def _rows(self, name: str, head: bool) -> list:
-        book = self._book.result()[0]  # opened, or this job would not run
-        sheet = book.get_sheet_by_name(name)
-        return sheet.to_python(nrows=KEY_SEARCH_ROWS) if head else sheet.to_python(skip_empty_area=False)
-
-
 def _greater(mask: np.ndarray, left: np.ndarray, right) -> np.ndarray:
     """Positions where ``mask`` holds and ``left > right`` (object arrays compared only under the mask,
     where both sides hold valid values)."""
@@ -999,7 +784,7 @@ def _filled(data: np.ndarray, rows: np.ndarray, fixed: list[int]) -> tuple[np.nd
     return filled, beyond
 
 
-class _Sources(Mapping):
+class Sources(Mapping):
     """(section id, unit, field key) → (file name, ``'放管服'!F12``) of every value used, computed on
     demand so that 100,000 units do not cost millions of stored strings."""
 

@@ -12,7 +12,7 @@ from workbooks import UNITS, cell_of, columns_of, edit, make_filled, valid_value
 from kaoping_xlsx.annotate import LIST_SHEET, RED, annotate
 from kaoping_xlsx.errors import OutputError
 from kaoping_xlsx.layout import FIRST_DATA_ROW
-from kaoping_xlsx.reader import read_inputs
+from kaoping_xlsx.opening import read_inputs
 from kaoping_xlsx.rules import load_rules
 
 RULES = load_rules()

@@ -14,8 +14,8 @@ from workbooks import UNITS, cell_of, columns_of, edit, make_filled, valid_value
 
 from kaoping_xlsx.errors import NoUsableInput
 from kaoping_xlsx.layout import FIRST_DATA_ROW
+from kaoping_xlsx.opening import read_inputs
 from kaoping_xlsx.problems import Code
-from kaoping_xlsx.reader import read_inputs
 from kaoping_xlsx.rules import load_rules
 
 RULES = load_rules()

@@ -30,7 +30,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from kaoping_xlsx.api import score_inputs
 from kaoping_xlsx.engine import OK
 from kaoping_xlsx.errors import NoUsableInput
-from kaoping_xlsx.reader import read_inputs
+from kaoping_xlsx.opening import read_inputs
 from kaoping_xlsx.report import write_result
 from kaoping_xlsx.rules import load_rules
 

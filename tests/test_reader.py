@@ -13,8 +13,8 @@ from workbooks import UNITS, cell_of, columns_of, edit, make_filled, valid_value
 from kaoping_xlsx import guards
 from kaoping_xlsx.engine import INCOMPLETE, OK, Unit, score
 from kaoping_xlsx.layout import FIRST_DATA_ROW, META_SHEET, TYPE_KEY, UNIT_KEY, meta_rows
+from kaoping_xlsx.opening import read_inputs
 from kaoping_xlsx.problems import Code
-from kaoping_xlsx.reader import read_inputs
 from kaoping_xlsx.rules import load_rules
 from kaoping_xlsx.xlref import parse_cell
 
