@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -34,11 +34,9 @@ def write_atomically(path: Path, write: Callable[[Path], None], inputs: Iterable
     if path.is_dir():
         raise OutputError(f"输出路径 {path} 是一个文件夹，请给出文件名（如 结果.xlsx）")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=".~kaoping-", suffix=path.suffix or ".xlsx", dir=folder)
+        tmp = _new_file(folder, path.suffix or ".xlsx")
     except OSError as exc:
         raise OutputError(f"无法在 {folder} 中写入文件（{exc.strerror or exc}），请检查目录权限") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -51,3 +49,15 @@ def write_atomically(path: Path, write: Callable[[Path], None], inputs: Iterable
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _new_file(folder: Path, suffix: str) -> Path:
+    """A new, empty, hidden file in ``folder`` with the permissions any new file gets there (the umask's):
+    tempfile's are owner-only, and renamed into place they would hide the result from colleagues."""
+    while True:
+        tmp = folder / f".~kaoping-{secrets.token_hex(8)}{suffix}"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp

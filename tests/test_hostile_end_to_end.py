@@ -460,6 +460,22 @@ def test_read_only_output_folder(tmp_path):
         locked.chmod(0o755)
 
 
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
+def test_outputs_get_the_permissions_of_any_new_file(tmp_path):
+    """Written through a temporary file, outputs once came out owner-only (0600): on a shared machine or
+    folder, colleagues could not open the result."""
+    folder = tmp_path / "回收表格"
+    folder.mkdir()
+    good(folder)
+    umask = os.umask(0o022)
+    try:
+        assert run("score", folder, "-o", tmp_path / "结果.xlsx").exit_code == 0
+        assert run("template", "--units", Path(__file__).resolve().parents[1] / "samples" / "units.xlsx", "-o", tmp_path / "模板.xlsx").exit_code == 0
+    finally:
+        os.umask(umask)
+    assert [(tmp_path / name).stat().st_mode & 0o777 for name in ("结果.xlsx", "模板.xlsx")] == [0o644, 0o644]
+
+
 @pytest.mark.parametrize("command", ["score", "check"])
 def test_output_file_locked_by_excel(tmp_path, monkeypatch, command):
     def locked(src, dst):
