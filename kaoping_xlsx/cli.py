@@ -82,6 +82,10 @@ def _usage_words(message: str) -> str:
     return message + (f"（是否要用 {hint.group(1).replace(chr(39), '')}？）" if hint else "")
 
 
+# click 8.2+ raises this (a UsageError) for a group run without arguments; 8.1 prints the help and exits 0.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class _Commands(click.Group):
     """The ``kaoping`` group: usage errors in Chinese, with the usage line and where to find help."""
 
@@ -89,7 +93,10 @@ class _Commands(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
-            super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _NO_ARGS_IS_HELP as exc:  # bare ``kaoping``: the help itself, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
         except click.UsageError as exc:
             message = _usage_words(exc.format_message())
             if exc.ctx is not None:
@@ -103,7 +110,7 @@ class _Commands(click.Group):
         except click.exceptions.Abort:
             click.echo("已中断", err=True)
             sys.exit(1)
-        sys.exit(0)
+        sys.exit(code if isinstance(code, int) else 0)  # ctx.exit(n) returns n outside standalone mode
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

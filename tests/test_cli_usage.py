@@ -32,3 +32,13 @@ def test_help_and_version_still_exit_0():
     assert runner.invoke(cli, ["--help"], prog_name="kaoping").exit_code == 0
     version = runner.invoke(cli, ["--version"], prog_name="kaoping")
     assert version.exit_code == 0 and version.output.startswith("kaoping, version ")
+
+
+def test_bare_kaoping_shows_the_help_not_an_error():
+    """click 8.2+ reports a group run without arguments as a usage error carrying the whole help; shown as
+    "错误：Usage: …" it read as a mistake, the first thing a new user types."""
+    result = CliRunner().invoke(cli, [], prog_name="kaoping")
+    assert result.exit_code in (0, 2)  # click 8.1 exits 0 after the help, 8.2+ with 2
+    lines = result.output.splitlines()
+    assert not [ln for ln in lines if ln.startswith("错误：")] and "查看说明" not in result.output
+    assert "Commands:" in result.output and "score" in result.output
