@@ -106,12 +106,16 @@ def _read_list(path: Path) -> tuple[str, list[list[object]]]:
         raise UnitsError(f"找不到单位名单文件：{path}")
     if suffix == ".csv":
         return "", _read_csv(path)
+    try:
+        data = path.read_bytes()  # read once: calamine parses the very bytes the guards passed
+    except OSError as exc:
+        raise UnitsError(f"无法读取单位名单 {path.name}（{exc.strerror or type(exc).__name__}）") from None
     try:  # the same guards as returned workbooks: a crafted list must not crash or exhaust the machine
-        guards.inspect(path, path.name)
+        guards.inspect(path, path.name, data)
     except guards.Refused as refused:
         raise UnitsError(f"单位名单无法使用：{refused.problem.message}") from None
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = [(m.name, book.get_sheet_by_name(m.name).to_python(skip_empty_area=False))
                   for m in book.sheets_metadata if m.visible == python_calamine.SheetVisibleEnum.Visible]
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
