@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import chain
 from pathlib import Path
 
@@ -84,9 +85,13 @@ class _Roster:
         found = self.index.get_indexer(pd.Index(cells, dtype=object))
         rest = np.flatnonzero(found < 0)
         if len(rest):
-            listed = {clean(name): p for p, name in enumerate(self.names[:-1])}
-            found[rest] = [listed.get(text, -1) for text in _cleaned(cells[rest])]
+            found[rest] = [self._by_clean_name.get(text, -1) for text in _cleaned(cells[rest])]
         return found
+
+    @cached_property
+    def _by_clean_name(self) -> dict[str, int]:
+        """Position by cleaned name, built once for all the file's sheets (any blank row needs it)."""
+        return {clean(name): p for p, name in enumerate(self.names[:-1])}
 
 
 @dataclass
