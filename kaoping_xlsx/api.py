@@ -63,7 +63,7 @@ class ScoreReport:
 def read(paths: Sequence[Path], rules: Rules) -> Inputs:
     from .opening import read_inputs
 
-    return read_inputs([Path(p) for p in paths], rules)
+    return read_inputs(paths, rules)
 
 
 def check_files(paths: Sequence[Path], rules: Rules, annotate_dir: Path | None = None) -> CheckReport:

@@ -84,7 +84,7 @@ def open_all(sources: Sequence[Source], section_sheets: Collection[str]) -> Iter
             yield Opened(source, digest, refused.problem)
             continue
         with inspection:
-            calamine = Calamine(data, inspection, section_sheets)
+            calamine = Calamine(data, inspection.sheet_names, section_sheets)
             try:
                 yield _passed(source, digest, inspection, calamine)
             finally:
@@ -184,9 +184,10 @@ class Calamine:
 
     _SKIP = (META_SHEET, GUIDE_SHEET)  # not parsed on the worker
 
-    def __init__(self, data: bytes, inspection: guards.Inspection, sections: Collection[str]):
+    def __init__(self, data: bytes, guarded: list[str], sections: Collection[str]):
+        """``guarded``: the sheet names as the guards read them, in workbook order."""
         self._data = data
-        self._guarded = inspection.sheet_names
+        self._guarded = guarded
         self._sections = set(sections)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaoping-calamine")
         self._failed = False  # read and written on the worker thread only

@@ -1,9 +1,10 @@
 """Read returned templates: find sheets and columns by key, normalise every cell, merge files, report.
 
 Files come opened by :mod:`kaoping_xlsx.opening`: checked by :mod:`kaoping_xlsx.guards`, and parsed by
-python-calamine on a worker thread as soon as the guards have passed each sheet. Sheets are found by name, columns by the hidden key row (so moved, hidden or renamed columns still
-read), unit rows by the template's unit list (the meta sheet). Cells are normalised a whole column at a
-time (:mod:`kaoping_xlsx.normalize`); problem records are built only for bad cells.
+python-calamine on a worker thread as soon as the guards have passed each sheet. Sheets are found by
+name, columns by the hidden key row (so moved, hidden or renamed columns still read), unit rows by the
+template's unit list (the meta sheet). Cells are normalised a whole column at a time
+(:mod:`kaoping_xlsx.normalize`); problem records are built only for bad cells.
 
 Nothing about content raises: every fault is a :class:`Problem`, collected in one pass, and every unit
 row read is either used or named in a problem. Only when no file at all can be used does
