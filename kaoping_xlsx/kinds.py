@@ -2,7 +2,7 @@
 
 ``score`` receives whole columns (numpy object arrays, one entry per unit, values already normalised:
 bool for 是/否, int for counts, Decimal for scores, str for choices and text) and returns whole columns.
-Arithmetic is exact (Decimal); rounding is the report's business.
+Arithmetic is exact (Decimal); rounding to what is shown is the engine's (:func:`kaoping_xlsx.engine.shown`).
 """
 
 from __future__ import annotations
@@ -68,22 +68,6 @@ def _alike(*columns: Sequence) -> tuple[np.ndarray, np.ndarray]:
             first.append(i)
         inverse.append(number)
     return np.array(first, dtype=np.intp), np.array(inverse, dtype=np.intp)
-
-
-def _worded(scores: np.ndarray, before: str, after: str = "") -> list[str]:
-    """``before`` + each entered score as :func:`fmt` shows it + ``after``, written once per distinct
-    score: a column of raters' scores repeats a few dozen numbers, and fmt shows equal numbers alike."""
-    numbers = scores.tolist()
-    words = {v: f"{before}{fmt(v)}{after}" for v in set(numbers)}
-    return list(map(words.__getitem__, numbers))
-
-
-def _formatted(results: np.ndarray) -> list[str]:
-    """:func:`fmt` of each computed number, once per distinct one. Keyed by str (equal texts are the
-    same number): a new Decimal's hash costs more than its fmt."""
-    texts = list(map(str, results))
-    words = {t: fmt(v) for t, v in dict(zip(texts, results)).items()}
-    return list(map(words.__getitem__, texts))
 
 
 def _deducted_text(parts: list[str], deduction: Decimal, maximum: Decimal) -> str:
@@ -509,8 +493,8 @@ class Rater(Clause):
         if len(self.fields) == 1:
             text = [f"评分{fmt(p)}分" for p in points]
         else:
-            terms = [_worded(v, f.label) for f, v in zip(self.fields, values)]
-            text = [f"{joined}=得{p}分" for joined, p in zip(map("+".join, zip(*terms)), _formatted(points))]
+            terms = [[f"{f.label}{s}" for s in map(fmt, v)] for f, v in zip(self.fields, values)]
+            text = [f"{joined}=得{p}分" for joined, p in zip(map("+".join, zip(*terms)), map(fmt, points))]
         return Scored(points, np.zeros(len(points), bool), _column(text))
 
 
@@ -549,9 +533,9 @@ class WeightedRaters(Clause):
         values = [columns[f.key] for f in self.fields]
         average = sum((v * w for v, w in zip(values[1:], self.weights[1:])), values[0] * self.weights[0])
         points = average * maxima / self.scale
-        terms = [_worded(v, f.label, f"×{fmt(w)}") for f, v, w in zip(self.fields, values, self.weights)]
+        terms = [[f"{f.label}{s}×{fmt(w)}" for s in map(fmt, v)] for f, v, w in zip(self.fields, values, self.weights)]
         scale = fmt(self.scale)
-        rows = zip(map("+".join, zip(*terms)), _formatted(average), maxima, _formatted(points))
+        rows = zip(map("+".join, zip(*terms)), map(fmt, average), maxima, map(fmt, points))
         text = [f"{joined}={avg}，×{fmt(m)}/{scale}=得{p}分" for joined, avg, m, p in rows]
         return Scored(points, np.zeros(len(points), bool), _column(text))
 
