@@ -3,7 +3,7 @@
 Input is one table per section (rows: units, columns: field keys, values normalised by the reader),
 output is per unit and clause: points, deduction, failed veto, explanation; section totals, grades,
 降档 reasons, ranks and the overall weighted total. Arithmetic is exact (Decimal at high precision);
-rounding happens only for display and ranking (:func:`rounded`).
+rounding happens only for display and ranking (:func:`shown`, through :func:`rounded`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .normalize import first_appearances
 from .rules import NA, Clause, Rules, Section, Trigger, fmt
 from .units import Unit
 
@@ -111,8 +112,7 @@ def shown(values: np.ndarray, eligible: np.ndarray, decimals: int) -> np.ndarray
     """The values leaders see: rounded half-up to ``decimals`` places (:func:`rounded`), as the nearest
     floats (None where not eligible)."""
     out = np.full(len(values), None, dtype=object)
-    quantum = _quantum(decimals)
-    out[eligible] = _once_each(values[eligible].tolist(), lambda v: float(v.quantize(quantum, ROUND_HALF_UP)))
+    out[eligible] = _once_each(values[eligible].tolist(), lambda v: float(rounded(v, decimals)))
     return out
 
 
@@ -175,6 +175,11 @@ class Roster:
     types: np.ndarray
     masks: Mapping[str, np.ndarray]
     type_codes: np.ndarray
+
+    @property
+    def coded_types(self) -> Coded:
+        """Each unit's type as a :class:`Coded` column (the type sets a clause's maximum)."""
+        return Coded(self.type_codes, len(self.masks))
 
     @classmethod
     def of(cls, units: Sequence[Unit]) -> Roster:
@@ -286,8 +291,7 @@ def _score_section(rules: Rules, section: Section, units: tuple[Unit, ...], rost
         text[marked_na[c.id]] = "不适用"
         if len(rows):
             # The type sets the maximum.
-            first, inverse = _distinct_rows([coded[f.key] for f in c.fields] +
-                                            [Coded(roster.type_codes, len(roster.masks))], rows)
+            first, inverse = _distinct_rows([coded[f.key] for f in c.fields] + [roster.coded_types], rows)
             scored = rows[first]
             maxima = np.empty(len(scored), dtype=object)
             for t, top in c.maxima.items():
@@ -336,7 +340,7 @@ def _applicable_max(section: Section, roster: Roster, complete: np.ndarray, appl
     out = np.full(len(complete), None, dtype=object)
     rows = np.flatnonzero(complete)
     scored = [c for c in section.clauses if not c.is_bonus]
-    first, inverse = _distinct_rows([Coded(roster.type_codes, len(roster.masks))] +
+    first, inverse = _distinct_rows([roster.coded_types] +
                                     [Coded(marked_na[c.id].astype(np.intp), 2) for c in scored], rows)
     sums = []
     for r in rows[first].tolist():
@@ -364,10 +368,7 @@ def _distinct_rows(columns: list[Coded], rows: np.ndarray) -> tuple[np.ndarray, 
         key = key + (col.codes[rows] + 1).astype(np.int64) * radix
         radix *= size
     inverse, _ = pd.factorize(key)
-    # Numbered in order of appearance: a combination is new where its number passes all before it.
-    new = np.ones(len(inverse), dtype=bool)
-    new[1:] = inverse[1:] > np.maximum.accumulate(inverse)[:-1]
-    return np.flatnonzero(new), inverse
+    return first_appearances(inverse), inverse
 
 
 def _downgrades(triggers: tuple[Trigger, ...], columns: dict, coded: dict, total: np.ndarray,

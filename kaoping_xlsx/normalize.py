@@ -251,7 +251,7 @@ def distinct(raw: np.ndarray) -> tuple[np.ndarray, list]:
     objects), and cells are looked at one by one only when a bool may hide behind a 1 or a 0."""
     if len(raw) and type(raw[0]) is float and pd.api.types.infer_dtype(raw, skipna=False) == "floating":
         codes, _ = pd.factorize(raw.astype(np.float64), use_na_sentinel=False)
-        return codes, raw[_first_appearances(codes)].tolist()
+        return codes, raw[first_appearances(codes)].tolist()
     codes, uniques = _factorize(raw)
     bool_like = [k for k, u in enumerate(uniques) if _bool_like(u)]
     if not bool_like or _numbers_only(raw[np.isin(codes, bool_like)]):
@@ -284,8 +284,9 @@ def _bool_like(value: object) -> bool:
     return not isinstance(value, str) and (value is True or value is False or value == 1 or value == 0)
 
 
-def _first_appearances(codes: np.ndarray) -> np.ndarray:
-    """Where each code first appears (codes are numbered in order of first appearance)."""
+def first_appearances(codes: np.ndarray) -> np.ndarray:
+    """Where each code first appears (codes numbered in order of first appearance, as pd.factorize does):
+    where the running maximum grows."""
     return np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
 
 

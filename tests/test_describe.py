@@ -30,7 +30,7 @@ def test_characters_beyond_the_bmp_have_their_unicodedata_width():
     ("政务公开", 8),
     ("评议组A 85.3×0.5", 16),  # × is ambiguous width: one
     ("（全角）ＡＢ", 12),  # full-width forms count two
-    ("得分😀", 6),  # beyond the BMP: the slow path
+    ("得分😀", 6),  # beyond the BMP
     ("𠀀a", 3),  # CJK extension B (plane 2) is wide
 ])
 def test_display_width(text, width):
