@@ -323,11 +323,12 @@ def _input_role(value: Cell) -> str:
     return "wrap" if value.__class__ is str else "num"
 
 
-def _distinct(values: np.ndarray, convert: Callable[[list], list]) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's code into a table of ``convert`` over the distinct non-blank values (given all at
-    once: columns repeat a few values over thousands of units), ending in None for the blanks."""
+def _distinct(values: np.ndarray, convert: Callable[[list], list] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code into a table of the distinct non-blank values, or of ``convert`` over them (given all
+    at once: columns repeat a few values over thousands of units), ending in None for the blanks."""
     codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    table = _objects([*convert(uniques.tolist()), None])
+    distinct = uniques.tolist()
+    table = _objects([*(convert(distinct) if convert else distinct), None])
     codes[codes < 0] = len(table) - 1
     return codes, table
 
@@ -341,11 +342,6 @@ def _scored(scored: np.ndarray, shown: np.ndarray, others: np.ndarray,
     out = others + len(bits)
     out[scored] = codes
     return out, _objects([*bits.view(np.float64).tolist(), *table])
-
-
-def _same(values: list) -> list:
-    """The values themselves: :func:`_distinct` codes them and converts nothing."""
-    return values
 
 
 def _objects(items: Sequence) -> np.ndarray:
@@ -400,8 +396,8 @@ class _Report:
         self.units = self.result.units
         self.names = _objects(clean_texts(u.name for u in self.units))
         self.names_width = _widest(self.names.tolist(), math.inf)  # the same in every sheet: measured once
-        self.type_codes, self.types = _distinct(clean_texts(u.type for u in self.units), _same)
         self.roster = Roster.of(self.units)
+        self.type_codes, self.types = self.roster.type_codes, _objects(clean_texts(list(self.roster.masks)))
 
     def write(self) -> None:
         self.book.set_properties({
@@ -454,7 +450,7 @@ class _Report:
         center = st.column("center", grey)
 
         cols = [
-            _Column("名次", *_distinct(_where(res.complete[order], res.rank[order], UNRANKED), _same),
+            _Column("名次", *_distinct(_where(res.complete[order], res.rank[order], UNRANKED)),
                     st.ranks(grey, down)),
             _Column("单位名称", order, self.names, st.units(grey, down), text_width=self.names_width),
             _Column("单位类型", self.type_codes[order], self.types, center),
@@ -475,7 +471,7 @@ class _Report:
                 continue
             grades = sr.grade[order]
             values = _where(grades != "", grades, _where(sr.status[order] == NOT_ASSESSED, NOT_FOR_TYPE, None))
-            cols.append(_Column(f"{sr.section.name}等次", *_distinct(values, _same),
+            cols.append(_Column(f"{sr.section.name}等次", *_distinct(values),
                                 self._banded(sr.section, values, center)))
         cols.append(_Column(DOWNGRADED, np.where(down, 0, 1), _objects([DOWNGRADED, None]),
                             np.where(down, st.downgrade, center)))
@@ -590,11 +586,11 @@ class _Report:
         total_col = len(cols)
         cols.append(_Column("本部分得分", *_scored(ok, sr.shown, np.where(grey, 0, 1), [INCOMPLETE, NOT_FOR_TYPE]),
                             np.where(ok, np.where(vetoed, st.veto_score, st.plain["score"]), center), group=summary))
-        cols.append(_Column("本部分名次", *_distinct(_where(ok, sr.rank, _where(grey, UNRANKED, NOT_FOR_TYPE)), _same),
+        cols.append(_Column("本部分名次", *_distinct(_where(ok, sr.rank, _where(grey, UNRANKED, NOT_FOR_TYPE))),
                             st.ranks(grey, down), group=summary))
         if section.grades:
             values = _where(sr.grade != "", sr.grade, None)
-            cols.append(_Column("等次", *_distinct(values, _same), self._banded(section, values, center), group=summary))
+            cols.append(_Column("等次", *_distinct(values), self._banded(section, values, center), group=summary))
         if section.downgrades:
             cols.append(_Column(DOWNGRADED, *_reasons(sr.downgrade, DOWNGRADED), np.where(down, st.downgrade, wrap),
                                 group=summary))
@@ -612,7 +608,7 @@ class _Report:
                 cols.append(self._input_column(f, columns[f.key], grey, clause.heading))
             scored = ~blank(cr.shown_points)  # shown exactly where scored; read faster than the Decimals
             marked = cr.not_applicable  # never scored
-            text_codes, words = _distinct(cr.text, _same)  # the engine's: a few over thousands of units; None last
+            text_codes, words = _distinct(cr.text)  # the engine's: a few over thousands of units; None last
             # Unscored, unmarked cells show the engine's word (— for another unit type), blank if incomplete;
             # marked ones 不适用 (本项得分) or blank (本项扣分).
             other = np.where(grey | (words == "")[text_codes], len(words) - 1, text_codes)
